@@ -1,0 +1,48 @@
+# The two commands of the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint check bench bootstrap clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the pinned requirements change.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+# Database tables, the condition catalogue and the demo accounts (all idempotent).
+bootstrap: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_catalog
+	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+# Web (gunicorn), a Celery worker and Celery beat in the foreground; Ctrl-C stops all three.
+# Local runs are plain HTTP, so the HTTPS-only switches are off here.
+run: bootstrap
+	@echo "kneerehab on http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
+	HTTPS=0 $(BIN)/honcho --procfile Procfile start --port $(PORT)
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -ll -r kneerehab conditions plans tracker -x '*/migrations/*'
+
+# Django's deployment checklist with production-like settings.
+check: $(VENV)/.runtime-installed
+	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	ALLOWED_HOSTS=kneerehab.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles .celery-broker .pytest_cache

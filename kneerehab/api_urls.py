@@ -1,0 +1,30 @@
+"""Everything under /api/v1/: each app contributes its own api/urls.py."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def api_root(request, format=None):
+    """Where to start: authentication, the schema and the interactive docs."""
+    return Response({
+        "token": reverse("token_obtain_pair", request=request),
+        "me": reverse("me", request=request),
+        "schema": reverse("schema", request=request),
+        "docs": reverse("docs", request=request),
+    })
+
+
+urlpatterns = [
+    path("", api_root, name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("kneerehab.users.api.urls")),
+    path("", include("conditions.api.urls")),
+    path("", include("plans.api.urls")),
+    path("", include("tracker.api.urls")),
+]

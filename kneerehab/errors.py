@@ -1,0 +1,119 @@
+"""One error type for business rules, and one JSON error shape for the whole API.
+
+Every 4xx/5xx under /api/ looks like:
+
+    {"code": "validation_error", "message": "…", "fields": {"pain_at_rest": ["…"]}}
+
+`fields` is present only when individual fields were at fault; errors that
+concern the whole request are under "non_field_errors".
+"""
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A business rule said no. Raised by services; shown to the client as JSON."""
+
+    def __init__(self, message: str, *, fields: dict | None = None, status_code: int = 400,
+                 code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        self.status_code = status_code
+        self.code = code
+
+
+def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, list):
+        return " ".join(_flatten(d) for d in detail)
+    if isinstance(detail, dict):
+        return " ".join(_flatten(v) for v in detail.values())
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: turns every exception into the one error shape."""
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status_code
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(code="payload_too_large", message="The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        logger.exception("database unavailable")
+        return Response(
+            error_body(code="service_unavailable",
+                       message="The service is briefly unavailable. Please try again shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    elif isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return Response(
+            error_body(code="server_error", message="Something went wrong on our side."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # unexpected: Django's handler500 answers with JSON under /api/
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(detail, dict):
+            fields = detail
+        else:
+            fields = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
+        body = error_body(code="validation_error", message="Some of the data sent is not valid.",
+                          fields=fields)
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body(code="parse_error", message=_flatten(detail))
+    else:
+        code = exc.get_codes() if not isinstance(detail, (list, dict)) else exc.default_code
+        body = error_body(code=str(code), message=_flatten(detail))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_or_default(default_view, status_code: int, code: str, message: str):
+    """Wrap one of Django's error views: JSON under /api/, the usual page elsewhere."""
+
+    def view(request, *args, **kwargs):
+        if _is_api(request) or request.path == "/healthz":
+            return JsonResponse(error_body(code=code, message=message), status=status_code)
+        return default_view(request, *args, **kwargs)
+
+    return view

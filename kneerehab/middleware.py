@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.http import JsonResponse
+
+from kneerehab.errors import error_body
+
+
+class ApiBodySizeLimitMiddleware:
+    """Refuses an oversized API request body before anything reads it.
+
+    The declared Content-Length is checked here; a body sent without one is
+    still bounded by DATA_UPLOAD_MAX_MEMORY_SIZE when it is read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return JsonResponse(
+                    error_body(code="bad_request", message="Content-Length is not a number."), status=400
+                )
+            if length > settings.API_MAX_BODY_BYTES:
+                return JsonResponse(
+                    error_body(
+                        code="payload_too_large",
+                        message=f"The request body is too large (at most {settings.API_MAX_BODY_BYTES} bytes).",
+                    ),
+                    status=413,
+                )
+        return self.get_response(request)

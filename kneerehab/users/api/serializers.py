@@ -1,0 +1,27 @@
+from rest_framework import serializers
+
+from kneerehab.timezones import available_timezones
+
+from ..models import User
+
+
+class TimezoneField(serializers.CharField):
+    """An IANA time zone name, checked against the zoneinfo database."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in available_timezones():
+            raise serializers.ValidationError(
+                f"{value!r} is not a known IANA time zone (for example Europe/London or America/New_York)."
+            )
+        return value
+
+
+class MeSerializer(serializers.ModelSerializer):
+    timezone = TimezoneField(max_length=64, required=False)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "timezone", "email", "first_name", "last_name",
+                  "reminders_enabled", "quiet_hours_start", "quiet_hours_end"]
+        read_only_fields = ["id", "username", "role", "first_name", "last_name"]

@@ -1,0 +1,59 @@
+from axes.handlers.proxy import AxesProxyHandler
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+
+from kneerehab.errors import error_body
+from kneerehab.throttling import LoginRateThrottle
+
+from ..services import user_update_profile
+from .serializers import MeSerializer
+
+
+class MeView(APIView):
+    """The signed-in user: who they are, their role and their time zone."""
+
+    serializer_class = MeSerializer
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer)
+    def patch(self, request):
+        serializer = MeSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_profile(user=request.user, data=serializer.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class LockoutAwareMixin:
+    """Answers 429 with a clear message while django-axes holds the account locked."""
+
+    def post(self, request, *args, **kwargs):
+        if not AxesProxyHandler.is_allowed(request, credentials={"username": request.data.get("username")}
+                                           if isinstance(request.data, dict) else None):
+            return Response(
+                error_body(code="locked_out",
+                           message="Too many failed sign-in attempts. Try again later."),
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        return super().post(request, *args, **kwargs)
+
+
+class TokenObtainPairView(LockoutAwareMixin, jwt_views.TokenObtainPairView):
+    """Exchange a username and password for an `access` and a `refresh` token."""
+
+    throttle_classes = [LoginRateThrottle]
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+
+    throttle_classes = [LoginRateThrottle]
+
+
+class TokenBlacklistView(jwt_views.TokenBlacklistView):
+    """Log out: the refresh token sent is revoked."""

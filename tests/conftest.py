@@ -1,0 +1,72 @@
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from kneerehab.celery import app as celery_app
+from tests.factories import PatientFactory, PhysiotherapistFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """A test database of this run's own, on disk for SQLite.
+
+    On disk, so that real Celery worker processes started by the integration
+    tests can open it too; named per run, so that two runs never collide.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    test = db.setdefault("TEST", {})
+    if db["ENGINE"].endswith("sqlite3"):
+        test["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    else:
+        test["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_and_eager_tasks(settings):
+    # The test client speaks plain HTTP; production's HTTPS redirect would answer 301.
+    settings.SECURE_SSL_REDIRECT = False
+    # Tasks run in-process unless a test starts a real worker (see tests/celery_worker.py).
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def physio(db):
+    return PhysiotherapistFactory()
+
+
+@pytest.fixture
+def patient(db, physio):
+    return PatientFactory(physiotherapists=[physio])
+
+
+@pytest.fixture
+def physio_client(physio):
+    client = APIClient()
+    client.force_authenticate(physio)
+    return client
+
+
+@pytest.fixture
+def patient_client(patient):
+    client = APIClient()
+    client.force_authenticate(patient)
+    return client

@@ -1,0 +1,81 @@
+"""Every error under /api/ is the one JSON shape, never an HTML page."""
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_malformed_json_is_a_json_400(patient_client):
+    response = patient_client.generic("PATCH", "/api/v1/me/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "parse_error"
+    assert "JSON" in response.json()["message"]
+
+
+def test_oversized_body_is_a_json_413(patient_client, settings):
+    body = '{"timezone": "' + "x" * (settings.API_MAX_BODY_BYTES + 10) + '"}'
+    response = patient_client.generic("PATCH", "/api/v1/me/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_a_ten_megabyte_body_is_refused_without_being_read(patient_client):
+    body = "x" * (10 * 1024 * 1024)
+    response = patient_client.generic("POST", "/api/v1/me/", body, content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"code": "not_found", "message": "Not found."}
+
+
+def test_wrong_method_is_a_json_405(patient_client):
+    response = patient_client.delete("/api/v1/me/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_unexpected_exception_is_a_json_500(client, settings, monkeypatch):
+    from kneerehab.users.api import views
+
+    def boom(self, request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.MeView, "get", boom)
+    client.raise_request_exception = False
+    from tests.factories import PatientFactory
+
+    client.force_login(PatientFactory())
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "server_error"
+    assert "boom" not in response.content.decode()
+
+
+def test_database_outage_is_a_clean_503(patient_client, monkeypatch):
+    from django.db import OperationalError
+
+    from kneerehab.users.api import views
+
+    def down(self, request):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views.MeView, "get", down)
+    response = patient_client.get("/api/v1/me/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response["Retry-After"]
+
+
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    spec = schema.json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/me/" in spec["paths"]
+    assert client.get("/api/v1/docs/").status_code == 200
+

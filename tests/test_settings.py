@@ -1,0 +1,62 @@
+"""The defaults a fresh clone runs with, and what the environment changes."""
+import json
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+# Variables that would otherwise leak from the test run (CI sets the first two).
+CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "HTTPS", "SECRET_KEY", "ALLOWED_HOSTS",
+           "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "conn_max_age": db["CONN_MAX_AGE"],
+    "health": db["CONN_HEALTH_CHECKS"], "broker": settings.CELERY_BROKER_URL,
+    "broker_dir": settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in"),
+    "debug": settings.DEBUG, "tz": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT, "hsts": settings.SECURE_HSTS_SECONDS,
+    "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+}))
+"""
+
+
+def probe(**env_vars: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env.update(env_vars, DJANGO_SETTINGS_MODULE="kneerehab.settings")
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_embedded_defaults():
+    s = probe()
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["name"].endswith("db.sqlite3")
+    assert s["broker"] == "filesystem://"
+    assert s["broker_dir"].endswith(".celery-broker/queue")
+    assert s["debug"] is False
+    assert s["tz"] == "UTC" and s["use_tz"] is True
+    assert s["health"] is True
+    # Production-safe unless told otherwise.
+    assert s["ssl_redirect"] is True and s["secure_cookies"] is True and s["hsts"] > 0
+
+
+def test_scaled_mode_from_the_environment():
+    s = probe(DATABASE_URL="postgres://u@db.internal:5432/rehab", CELERY_BROKER_URL="redis://cache:6379/1",
+              CONN_MAX_AGE="120")
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["name"] == "rehab"
+    assert s["conn_max_age"] == 120
+    assert s["health"] is True
+    assert s["broker"] == "redis://cache:6379/1"
+
+
+def test_plain_http_switch_for_local_runs():
+    s = probe(HTTPS="0")
+    assert s["ssl_redirect"] is False and s["secure_cookies"] is False and s["hsts"] == 0
