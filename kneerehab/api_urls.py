@@ -24,6 +24,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("kneerehab.users.api.urls")),
+    path("", include("kneerehab.notifications.api.urls")),
     path("", include("conditions.api.urls")),
     path("", include("plans.api.urls")),
     path("", include("tracker.api.urls")),

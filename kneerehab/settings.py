@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     # project
     "kneerehab.users",
     "kneerehab.ops",
+    "kneerehab.notifications",
     "conditions",
     "plans",
     "tracker",
@@ -239,7 +240,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kneerehab.ops.tasks.record_worker_heartbeat",
         "schedule": env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.0),
     },
+    "notification-outbox": {
+        "task": "kneerehab.notifications.tasks.sweep_notification_outbox",
+        "schedule": 60.0,
+    },
 }
+
+# --- Notifications ------------------------------------------------------
+PUSH_BACKEND = env("PUSH_BACKEND", default="kneerehab.notifications.channels.RecordingPushBackend")
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 
 # --- Email ----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,174 @@
+"""The condition catalogue: conditions, their staged treatment paths and the exercise library.
+
+The rows are loaded from `conditions/catalog/catalog.yaml` (see FORMAT.md there)
+and staff may edit them in the admin. Plans copy what they need when assigned,
+so an edit never changes a plan that is already running.
+"""
+from django.db import models
+from django.db.models import Q
+
+
+class BodyArea(models.TextChoices):
+    KNEE = "knee", "Knee"
+    THIGH = "thigh", "Thigh"
+    HAMSTRING = "hamstring", "Hamstring"
+    CALF = "calf", "Calf"
+    ANKLE = "ankle", "Ankle"
+    HIP = "hip", "Hip"
+    WHOLE_LEG = "whole_leg", "Whole leg"
+
+
+class PhaseKey(models.TextChoices):
+    """The three stages of every home-care path, in order."""
+
+    RICE = "rice", "Protect and settle"
+    PHYSIOTHERAPY = "physiotherapy", "Physiotherapy"
+    RETURN_TO_ACTIVITY = "return_to_activity", "Return to activity"
+
+    @classmethod
+    def ordered(cls) -> list[str]:
+        return [cls.RICE, cls.PHYSIOTHERAPY, cls.RETURN_TO_ACTIVITY]
+
+    @classmethod
+    def next_after(cls, key: str) -> str | None:
+        order = cls.ordered()
+        index = order.index(key)
+        return order[index + 1] if index + 1 < len(order) else None
+
+    @classmethod
+    def before(cls, key: str) -> str | None:
+        order = cls.ordered()
+        index = order.index(key)
+        return order[index - 1] if index > 0 else None
+
+
+class Dose(models.Model):
+    """How much of an exercise: used for library defaults, path doses and plan doses."""
+
+    sets = models.PositiveSmallIntegerField(default=1)
+    reps = models.PositiveSmallIntegerField(default=10)
+    hold_seconds = models.PositiveSmallIntegerField(default=0)
+    times_per_day = models.PositiveSmallIntegerField(default=1)
+    days_per_week = models.PositiveSmallIntegerField(default=7)
+
+    class Meta:
+        abstract = True
+
+    DOSE_FIELDS = ("sets", "reps", "hold_seconds", "times_per_day", "days_per_week")
+
+    def dose(self) -> dict:
+        return {field: getattr(self, field) for field in self.DOSE_FIELDS}
+
+    @classmethod
+    def dose_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
+        return [
+            models.CheckConstraint(condition=Q(sets__gte=1, sets__lte=20), name=f"{prefix}_sets_range"),
+            models.CheckConstraint(condition=Q(reps__gte=1, reps__lte=200), name=f"{prefix}_reps_range"),
+            models.CheckConstraint(condition=Q(hold_seconds__lte=600), name=f"{prefix}_hold_range"),
+            models.CheckConstraint(
+                condition=Q(times_per_day__gte=1, times_per_day__lte=6), name=f"{prefix}_times_per_day_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(days_per_week__gte=1, days_per_week__lte=7), name=f"{prefix}_days_per_week_range"
+            ),
+        ]
+
+
+class Exercise(Dose):
+    """An exercise of the library; its dose fields are the default dose."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    body_area = models.CharField(max_length=20, choices=BodyArea.choices)
+    instructions = models.TextField(help_text="What to do, step by step.")
+    feel = models.TextField(blank=True, help_text="What the patient should feel.")
+    stop_if = models.TextField(help_text="What to stop for, and what to do then.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = Dose.dose_constraints("exercise")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Condition(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    also_known_as = models.JSONField(default=list, blank=True)
+    subtypes = models.JSONField(default=list, blank=True, help_text="[{slug, name, summary}]")
+    summary = models.TextField()
+    causes = models.JSONField(default=list)
+    symptoms = models.JSONField(default=list)
+    typical_recovery = models.CharField(max_length=300)
+    recovery_weeks_min = models.PositiveSmallIntegerField()
+    recovery_weeks_max = models.PositiveSmallIntegerField()
+    home_care = models.BooleanField(
+        default=True, help_text="False: the condition needs medical care and gets no home plan."
+    )
+    urgent_care_note = models.TextField(blank=True)
+    surgery_note = models.TextField(blank=True)
+    red_flags = models.JSONField(default=list)
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Condition-specific reasons to see a clinician: [{code, message, trigger}]"
+    )
+    sources = models.JSONField(default=list, blank=True)
+    catalog_version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recovery_weeks_min__lte=models.F("recovery_weeks_max")),
+                name="condition_recovery_weeks_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TreatmentPhase(models.Model):
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="phases")
+    key = models.CharField(max_length=32, choices=PhaseKey.choices)
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+    goals = models.JSONField(default=list)
+    guidance = models.TextField(blank=True)
+    duration_days_min = models.PositiveSmallIntegerField()
+    duration_days_max = models.PositiveSmallIntegerField()
+    exit_criteria = models.JSONField(
+        default=list, blank=True,
+        help_text="[{metric, op, value, consecutive_checkins | days}], all must hold (see catalog/FORMAT.md)",
+    )
+    exercises = models.ManyToManyField(Exercise, through="PhaseExercise", related_name="phases")
+
+    class Meta:
+        ordering = ["condition", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["condition", "key"], name="phase_unique_key_per_condition"),
+            models.UniqueConstraint(fields=["condition", "order"], name="phase_unique_order_per_condition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition.name}: {self.get_key_display()}"
+
+
+class PhaseExercise(Dose):
+    """An exercise prescribed in a phase of a path, with its dose for that phase."""
+
+    phase = models.ForeignKey(TreatmentPhase, on_delete=models.CASCADE, related_name="phase_exercises")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="phase_uses")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["phase", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "exercise"], name="phase_exercise_unique"),
+            *Dose.dose_constraints("phase_exercise"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase}: {self.exercise.name}"

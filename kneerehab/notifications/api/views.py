@@ -1,0 +1,57 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ..models import Device
+from ..selectors import notifications_for
+from ..services import notification_mark_read, notifications_mark_all_read
+from .serializers import DeviceSerializer, NotificationSerializer
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The signed-in user's in-app inbox, newest first."""
+
+    serializer_class = NotificationSerializer
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        unread = self.request.query_params.get("unread") in ("1", "true", "yes")
+        return notifications_for(user=self.request.user, unread_only=unread)
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool, description="Only unread items")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark one item as read."""
+        return Response(NotificationSerializer(notification_mark_read(notification=self.get_object())).data)
+
+    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"marked": {"type": "integer"}}}})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark every item as read."""
+        return Response({"marked": notifications_mark_all_read(user=request.user)})
+
+
+class DeviceViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.DestroyModelMixin,
+                    viewsets.GenericViewSet):
+    """Mobile devices registered for push notifications."""
+
+    serializer_class = DeviceSerializer
+
+    def get_queryset(self):
+        return Device.objects.filter(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # A token moves with the app: registering it again re-assigns it to the caller.
+        device, created = Device.objects.update_or_create(
+            token=serializer.validated_data["token"],
+            defaults={"user": request.user, "platform": serializer.validated_data["platform"], "active": True},
+        )
+        return Response(DeviceSerializer(device).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,0 +1,114 @@
+"""Writes on notifications: create (inbox + outbox rows), deliver a channel, mark read."""
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kneerehab.users.models import User
+
+from . import channels
+from .models import Channel, ChannelDelivery, ChannelDeliveryStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_delivery(delivery_id: int) -> None:
+    """Hand a delivery to a worker; if the broker is unreachable the row stays pending for the sweeper."""
+    from .tasks import deliver_notification_channel
+
+    try:
+        deliver_notification_channel.delay(delivery_id)
+    except Exception:  # the outbox row is safe in the database; the sweeper retries
+        logger.warning("could not queue channel delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+
+
+def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
+           dedupe_key: str | None = None, channels_wanted: tuple[str, ...] = ("email", "push")) -> Notification:
+    """Put a notification in the recipient's inbox and schedule email and push after commit.
+
+    With a `dedupe_key`, a second call for the same cause returns the first notification.
+    """
+    if dedupe_key:
+        existing = Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                recipient=recipient, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+            )
+    except IntegrityError:  # a concurrent caller created it first
+        return Notification.objects.get(recipient=recipient, dedupe_key=dedupe_key)
+
+    wanted = []
+    if "email" in channels_wanted and recipient.email:
+        wanted.append(Channel.EMAIL)
+    if "push" in channels_wanted and recipient.devices.filter(active=True).exists():
+        wanted.append(Channel.PUSH)
+    now = timezone.now()
+    deliveries = ChannelDelivery.objects.bulk_create(
+        [ChannelDelivery(notification=notification, channel=c, next_attempt_at=now) for c in wanted]
+    )
+    for delivery in deliveries:
+        transaction.on_commit(lambda pk=delivery.pk: enqueue_delivery(pk))
+    return notification
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 1, 2, 4, 8 … minutes, at most an hour."""
+    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def deliver_channel(*, delivery_id: int) -> ChannelDelivery | None:
+    """Send one pending delivery once. Safe to call twice: a sent delivery is left alone."""
+    with transaction.atomic():
+        delivery = (
+            ChannelDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("notification__recipient")
+            .filter(pk=delivery_id, status=ChannelDeliveryStatus.PENDING)
+            .first()
+        )
+        if delivery is None:  # already sent, given up, or being sent by another worker
+            return None
+        delivery.attempts += 1
+        try:
+            channels.send(delivery)
+        except Exception as exc:  # any channel failure is retried later; other channels go on
+            delivery.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            if delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                delivery.status = ChannelDeliveryStatus.FAILED
+                logger.error("giving up on %s after %s attempts", delivery, delivery.attempts)
+            else:
+                delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+        else:
+            delivery.status = ChannelDeliveryStatus.SENT
+            delivery.sent_at = timezone.now()
+            delivery.last_error = ""
+        delivery.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+        return delivery
+
+
+def sweep_pending_deliveries(*, now=None, limit: int = 500) -> int:
+    """Re-queue deliveries that are due: never queued (broker was down), or waiting for a retry."""
+    now = now or timezone.now()
+    due = list(
+        ChannelDelivery.objects.filter(status=ChannelDeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        enqueue_delivery(pk)
+    return len(due)
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

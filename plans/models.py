@@ -1,0 +1,145 @@
+"""Plans assigned to patients, their phase history, and the reminders they produce."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from conditions.models import Dose, PhaseKey
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Progression(models.TextChoices):
+    NONE = "", "None"
+    ADVANCE = "advance", "Ready to advance"
+    STEP_BACK = "step_back", "Step back"
+
+
+class Plan(models.Model):
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plans")
+    physiotherapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_plans"
+    )
+    condition = models.ForeignKey("conditions.Condition", on_delete=models.PROTECT, related_name="plans")
+    start_date = models.DateField()
+    status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
+    current_phase = models.CharField(max_length=32, choices=PhaseKey.choices, default=PhaseKey.RICE)
+    phase_started_at = models.DateTimeField()
+    reminder_times = models.JSONField(default=list, help_text='Local times of day, e.g. ["08:00", "18:30"]')
+    auto_advance = models.BooleanField(default=False, help_text="Advance by itself when exit criteria hold.")
+    # The latest evaluation of the current phase's exit criteria (or of a worsening trend).
+    progression = models.CharField(max_length=12, choices=Progression.choices, default="", blank=True)
+    progression_reasons = models.JSONField(default=list, blank=True)
+    progression_evaluated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            # One running plan per patient per condition.
+            models.UniqueConstraint(
+                fields=["patient", "condition"],
+                condition=Q(status__in=["active", "paused"]),
+                name="plan_one_running_per_patient_condition",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(current_phase__in=PhaseKey.values), name="plan_phase_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} plan for {self.patient} ({self.status})"
+
+
+class PlanExercise(Dose):
+    """An exercise prescribed on a plan for one phase, copied from the path and possibly re-dosed."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="exercises")
+    phase = models.CharField(max_length=32, choices=PhaseKey.choices)
+    exercise = models.ForeignKey("conditions.Exercise", on_delete=models.PROTECT, related_name="plan_uses")
+    order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "phase", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "phase", "exercise"], name="plan_exercise_unique"),
+            *Dose.dose_constraints("plan_exercise"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} ({self.phase}) on plan {self.plan_id}"
+
+
+class PhaseChangeKind(models.TextChoices):
+    START = "start", "Plan started"
+    ADVANCE = "advance", "Advanced"
+    AUTO_ADVANCE = "auto_advance", "Advanced automatically"
+    STEP_BACK = "step_back", "Stepped back"
+    COMPLETE = "complete", "Completed"
+
+
+class PhaseChange(models.Model):
+    """Every move between phases: who, when and why."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="phase_changes")
+    kind = models.CharField(max_length=16, choices=PhaseChangeKind.choices)
+    from_phase = models.CharField(max_length=32, choices=PhaseKey.choices, blank=True)
+    to_phase = models.CharField(max_length=32, choices=PhaseKey.choices, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        help_text="Empty when the system made the change.",
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {self.from_phase or '-'} → {self.to_phase or '-'} ({self.kind})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class ReminderDelivery(models.Model):
+    """One reminder: a plan, a local date and a slot. The unique constraint makes a retry harmless."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminder_deliveries")
+    local_date = models.DateField()
+    slot = models.CharField(max_length=5, help_text="Local time of day, HH:MM")
+    kind = models.CharField(max_length=16, default="reminder")  # reminder | follow_up
+    due_at = models.DateTimeField(help_text="The slot as an instant (UTC).")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "local_date", "slot", "kind"], name="reminder_once_per_slot"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="reminder_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for plan {self.plan_id} on {self.local_date} at {self.slot} ({self.status})"
