@@ -39,12 +39,12 @@ class Notification(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_id}: {self.title}"
+
     @property
     def read(self) -> bool:
         return self.read_at is not None
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient_id}: {self.title}"
 
 
 class Channel(models.TextChoices):
@@ -114,3 +114,6 @@ class PushRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["device", "notification"], name="push_once_per_device"),
         ]
+
+    def __str__(self) -> str:
+        return f"push to device {self.device_id}: {self.title}"
