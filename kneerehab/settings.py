@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kneerehab.users",
     "kneerehab.ops",
     "kneerehab.notifications",
+    "kneerehab.audit",
     "conditions",
     "plans",
     "tracker",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "kneerehab.audit.middleware.AuditMiddleware",
     # Axes last, as its documentation asks, so that it sees the authenticated user.
     "axes.middleware.AxesMiddleware",
 ]
@@ -208,12 +210,14 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: producers and consumers exchange message files
     # through one shared folder, so no broker server is needed on one machine.
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (CELERY_FILESYSTEM_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "processed"),
+        # Broadcast (remote control) files; kombu would otherwise write them to ./control.
+        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -245,6 +249,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+
+# --- Audit ----------------------------------------------------------------
+# Requests to these paths touch a patient's health data and are recorded.
+AUDIT_PATH_PATTERNS = [
+    r"^/api/v1/(checkins|exercise-logs|plans|progress|patients|alerts|today)(/|$)",
+    r"^/api/v1/me/(export|erase)/",
+    r"^/(physio|patient)/",
+]
+AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
 # --- Notifications ------------------------------------------------------
 PUSH_BACKEND = env("PUSH_BACKEND", default="kneerehab.notifications.channels.RecordingPushBackend")

@@ -25,3 +25,13 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "role", "timezone", "email", "first_name", "last_name",
                   "reminders_enabled", "quiet_hours_start", "quiet_hours_end"]
         read_only_fields = ["id", "username", "role", "first_name", "last_name"]
+
+
+class EraseSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, help_text="The patient's current password, to confirm.")
+    confirm = serializers.BooleanField(help_text="Must be true: erasure cannot be undone.")
+
+    def validate_confirm(self, value):
+        if value is not True:
+            raise serializers.ValidationError("Set confirm to true: erasure cannot be undone.")
+        return value

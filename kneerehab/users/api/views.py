@@ -8,8 +8,9 @@ from rest_framework_simplejwt import views as jwt_views
 from kneerehab.errors import error_body
 from kneerehab.throttling import LoginRateThrottle
 
+from ..privacy import patient_data_export, patient_erase
 from ..services import user_update_profile
-from .serializers import MeSerializer
+from .serializers import EraseSerializer, MeSerializer
 
 
 class MeView(APIView):
@@ -57,3 +58,27 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 
 class TokenBlacklistView(jwt_views.TokenBlacklistView):
     """Log out: the refresh token sent is revoked."""
+
+
+class ExportView(APIView):
+    """A patient downloads everything kneerehab holds about them, as JSON."""
+
+    @extend_schema(responses={200: {"type": "object", "description": "profile, plans, checkins, "
+                                    "exercise_logs, alerts, notifications, devices"}})
+    def get(self, request):
+        data = patient_data_export(patient=request.user, request=request)
+        response = Response(data)
+        response["Content-Disposition"] = f'attachment; filename="kneerehab-{request.user.username}.json"'
+        return response
+
+
+class EraseView(APIView):
+    """A patient erases their health data; the account is anonymised and can no longer sign in."""
+
+    @extend_schema(request=EraseSerializer, responses={200: {"type": "object", "properties": {
+        "erased": {"type": "object", "additionalProperties": {"type": "integer"}}}}})
+    def post(self, request):
+        serializer = EraseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        counts = patient_erase(patient=request.user, password=serializer.validated_data["password"], request=request)
+        return Response({"erased": counts})
