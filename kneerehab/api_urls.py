@@ -1,5 +1,6 @@
 """Everything under /api/v1/: each app contributes its own api/urls.py."""
 from django.urls import include, path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
@@ -7,6 +8,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 
+@extend_schema(responses={200: OpenApiResponse(
+    response={"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
+    description="Links to the token endpoint, /me, the schema and the docs.")})
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def api_root(request, format=None):

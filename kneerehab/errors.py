@@ -8,6 +8,7 @@ Every 4xx/5xx under /api/ looks like:
 concern the whole request are under "non_field_errors".
 """
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -117,3 +118,24 @@ def json_or_default(default_view, status_code: int, code: str, message: str):
         return default_view(request, *args, **kwargs)
 
     return view
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: a database outage is a 503 the client may retry; anything else a 500.
+
+    Django calls this while handling the exception, so sys.exc_info() names it.
+    """
+    from django.views import defaults
+
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        body = error_body(code="service_unavailable",
+                          message="The service is briefly unavailable. Please try again shortly.")
+        response = JsonResponse(body, status=503) if _is_api(request) or request.path == "/healthz" else \
+            defaults.server_error(request)
+        response.status_code = 503
+        response["Retry-After"] = "5"
+        return response
+    if _is_api(request) or request.path == "/healthz":
+        return JsonResponse(error_body(code="server_error", message="Something went wrong on our side."), status=500)
+    return defaults.server_error(request)

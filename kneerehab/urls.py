@@ -16,4 +16,4 @@ handler400 = json_or_default(defaults.bad_request, 400, "bad_request", "The requ
 handler403 = json_or_default(defaults.permission_denied, 403, "permission_denied",
                              "You do not have permission to do this.")
 handler404 = json_or_default(defaults.page_not_found, 404, "not_found", "Not found.")
-handler500 = json_or_default(defaults.server_error, 500, "server_error", "Something went wrong on our side.")
+handler500 = "kneerehab.errors.server_error"

@@ -79,3 +79,39 @@ def test_schema_and_docs_are_served(client):
     assert "/api/v1/me/" in spec["paths"]
     assert client.get("/api/v1/docs/").status_code == 200
 
+
+
+def test_database_outage_while_loading_the_session_user_is_a_clean_503(client, monkeypatch):
+    from django.contrib.auth import middleware
+    from django.db import OperationalError
+
+    def down(request):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(middleware, "get_user", down)
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = "anything"
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+
+
+def test_handler500_turns_a_database_outage_outside_drf_into_503(rf):
+    """Django calls handler500 while handling the exception (a middleware failed, say)."""
+    from django.db import InterfaceError
+
+    from kneerehab.errors import server_error
+
+    try:
+        raise InterfaceError("connection already closed")
+    except InterfaceError:
+        api = server_error(rf.get("/api/v1/checkins/"))
+        page = server_error(rf.get("/physio/"))
+    assert api.status_code == 503 and api["Retry-After"] == "5"
+    assert api["Content-Type"] == "application/json"
+    assert page.status_code == 503
+    try:
+        raise KeyError("unexpected")
+    except KeyError:
+        other = server_error(rf.get("/api/v1/me/"))
+    assert other.status_code == 500
