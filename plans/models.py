@@ -143,3 +143,20 @@ class ReminderDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for plan {self.plan_id} on {self.local_date} at {self.slot} ({self.status})"
+
+
+class ReminderDispatchState(models.Model):
+    """How far the reminder dispatcher has turned reminder slots into rows (one row, key "reminders").
+
+    Each run only looks at the slots that fell due since then, so a run costs
+    the same whatever the number of plans, and after downtime the slots missed
+    meanwhile are still recorded (as skipped, when too late to send).
+    """
+
+    KEY = "reminders"
+
+    key = models.CharField(max_length=32, unique=True)
+    materialised_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: slots up to {self.materialised_until:%Y-%m-%d %H:%M} materialised"
