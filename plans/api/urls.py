@@ -1,5 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from . import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("patients", views.PatientViewSet, basename="patient")
+router.register("plans", views.PlanViewSet, basename="plan")
+
+urlpatterns = [
+    path("today/", views.TodayView.as_view(), name="today"),
+    *router.urls,
+]

@@ -1,0 +1,16 @@
+import django_filters
+
+from conditions.models import PhaseKey
+
+from ..models import Plan, PlanStatus
+
+
+class PlanFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    condition = django_filters.CharFilter(field_name="condition__slug", help_text="Condition slug")
+    status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
+    current_phase = django_filters.ChoiceFilter(choices=PhaseKey.choices)
+
+    class Meta:
+        model = Plan
+        fields = ["patient", "condition", "status", "current_phase"]

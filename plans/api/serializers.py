@@ -1,0 +1,256 @@
+from collections.abc import Mapping
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from conditions.models import PhaseKey
+from kneerehab.users.api.serializers import TimezoneField
+from kneerehab.users.models import User
+
+from ..models import PhaseChange, Plan, PlanExercise, PlanStatus, Progression
+from ..services import DOSE_LIMITS
+
+
+class StrictFieldsMixin:
+    """A write naming a field the endpoint does not take is an error, not silently ignored."""
+
+    # Fields shown in responses but never set by the client: named in the error so the client knows why.
+    read_only_names: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({
+                    name: ["This field cannot be set." if name in self.read_only_names else "Unknown field."]
+                    for name in unknown
+                })
+        return super().to_internal_value(data)
+
+
+# --- caseload -------------------------------------------------------------------------------------------------
+
+
+class ActivePlanSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    condition = serializers.CharField(help_text="Condition slug")
+    condition_name = serializers.CharField()
+    current_phase = serializers.ChoiceField(choices=PhaseKey.choices)
+    status = serializers.ChoiceField(choices=PlanStatus.choices)
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient on the caseload, with the figures a physiotherapist triages by."""
+
+    active_plan = serializers.SerializerMethodField()
+    last_checkin_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    open_alert_count = serializers.IntegerField(read_only=True)
+    adherence_7d = serializers.SerializerMethodField(
+        help_text="Logged over prescribed sessions in the last 7 local days, in percent (null: nothing prescribed)."
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "email", "timezone", "active_plan",
+                  "last_checkin_at", "open_alert_count", "adherence_7d"]
+        read_only_fields = fields
+
+    @extend_schema_field(ActivePlanSummarySerializer(allow_null=True))
+    def get_active_plan(self, patient):
+        if patient.active_plan_id is None:
+            return None
+        return {
+            "id": patient.active_plan_id,
+            "condition": patient.active_plan_condition_slug,
+            "condition_name": patient.active_plan_condition_name,
+            "current_phase": patient.active_plan_phase,
+            "status": patient.active_plan_status,
+        }
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_adherence_7d(self, patient):
+        return self.context["adherence"].get(patient.pk)
+
+
+class PatientCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    timezone = TimezoneField(max_length=64, required=False, default="UTC")
+    password = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, trim_whitespace=False, style={"input_type": "password"},
+        help_text="Optional; without one the patient cannot sign in until a password is set.",
+    )
+
+
+# --- plans ----------------------------------------------------------------------------------------------------
+
+
+class ExerciseSummarySerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    instructions = serializers.CharField()
+
+
+class PlanExerciseSerializer(serializers.ModelSerializer):
+    exercise = ExerciseSummarySerializer(read_only=True)
+
+    class Meta:
+        model = PlanExercise
+        fields = ["id", "phase", "exercise", "sets", "reps", "hold_seconds", "times_per_day", "days_per_week",
+                  "order"]
+        read_only_fields = fields
+
+
+class PhaseChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="Who made the change; null when the system advanced the plan by itself.",
+    )
+
+    class Meta:
+        model = PhaseChange
+        fields = ["kind", "from_phase", "to_phase", "changed_by", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class ProgressionReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The metric (pain_at_rest, adherence_percent, …) or worsening_<metric>")
+    met = serializers.BooleanField(help_text="Whether the statement in `message` holds.")
+    message = serializers.CharField()
+
+
+class ProgressionSerializer(serializers.Serializer):
+    suggestion = serializers.ChoiceField(
+        choices=Progression.choices, source="progression",
+        help_text='"advance" when every exit criterion of the current phase holds, "step_back" on a sustained '
+                  'worsening, else "".',
+    )
+    reasons = ProgressionReasonSerializer(many=True, source="progression_reasons")
+    evaluated_at = serializers.DateTimeField(source="progression_evaluated_at", allow_null=True)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    patient_username = serializers.CharField(source="patient.username", read_only=True)
+    physiotherapist_username = serializers.CharField(source="physiotherapist.username", read_only=True)
+    condition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    condition_name = serializers.CharField(source="condition.name", read_only=True)
+    exercises = PlanExerciseSerializer(many=True, read_only=True,
+                                       help_text="The prescribed exercises of every phase, in path order.")
+    progression = ProgressionSerializer(source="*", read_only=True)
+    phase_history = PhaseChangeSerializer(source="phase_changes", many=True, read_only=True)
+    reminder_times = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                           help_text='Local times of day, e.g. ["08:00", "18:30"]')
+
+    class Meta:
+        model = Plan
+        fields = ["id", "patient", "patient_username", "physiotherapist", "physiotherapist_username", "condition",
+                  "condition_name", "start_date", "status", "current_phase", "phase_started_at", "reminder_times",
+                  "auto_advance", "exercises", "progression", "phase_history", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+PLAN_READ_ONLY = tuple(PlanSerializer.Meta.fields)
+
+
+class DoseOverrideSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Re-dose an exercise of one phase, add one from the library, or remove one (`remove: true`)."""
+
+    phase = serializers.ChoiceField(choices=PhaseKey.choices)
+    exercise = serializers.SlugField(help_text="Exercise slug")
+    remove = serializers.BooleanField(required=False, help_text="Take the exercise off this phase.")
+    sets = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["sets"][0],
+                                    max_value=DOSE_LIMITS["sets"][1])
+    reps = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["reps"][0],
+                                    max_value=DOSE_LIMITS["reps"][1])
+    hold_seconds = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["hold_seconds"][0],
+                                            max_value=DOSE_LIMITS["hold_seconds"][1])
+    times_per_day = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["times_per_day"][0],
+                                             max_value=DOSE_LIMITS["times_per_day"][1])
+    days_per_week = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["days_per_week"][0],
+                                             max_value=DOSE_LIMITS["days_per_week"][1])
+
+
+class PlanCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    read_only_names = PLAN_READ_ONLY
+
+    patient = serializers.IntegerField(help_text="A patient on your caseload.")
+    condition = serializers.SlugField(help_text="Condition slug from the catalogue.")
+    start_date = serializers.DateField(required=False, help_text="Default: the patient's local today.")
+    reminder_times = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text='Local times "HH:MM"; default ["08:00"].')
+    auto_advance = serializers.BooleanField(required=False, default=False)
+    overrides = DoseOverrideSerializer(many=True, required=False)
+
+
+class PlanUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    read_only_names = PLAN_READ_ONLY
+
+    status = serializers.ChoiceField(
+        choices=PlanStatus.choices, required=False,
+        help_text="active ↔ paused; active or paused → completed or cancelled; completed and cancelled are final.",
+    )
+    reminder_times = serializers.ListField(child=serializers.CharField(), required=False)
+    auto_advance = serializers.BooleanField(required=False)
+    overrides = DoseOverrideSerializer(many=True, required=False)
+
+
+class PhaseMoveSerializer(StrictFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                   help_text="Why; recorded in the phase history.")
+    from_phase = serializers.ChoiceField(
+        choices=PhaseKey.choices, required=False,
+        help_text="The phase you saw: if the plan has moved on meanwhile, nothing changes and the answer is 409.",
+    )
+
+
+# --- today ----------------------------------------------------------------------------------------------------
+
+
+class TodayExerciseDetailSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    instructions = serializers.CharField()
+    feel = serializers.CharField()
+    stop_if = serializers.CharField()
+
+
+class TodayExerciseSerializer(serializers.ModelSerializer):
+    exercise = TodayExerciseDetailSerializer(read_only=True)
+    logged_sessions = serializers.IntegerField(read_only=True, help_text="Sessions logged today.")
+    done = serializers.SerializerMethodField(help_text="Today's sessions are all logged.")
+
+    class Meta:
+        model = PlanExercise
+        fields = ["id", "plan", "phase", "exercise", "sets", "reps", "hold_seconds", "times_per_day",
+                  "logged_sessions", "done"]
+        read_only_fields = fields
+
+    def get_done(self, plan_exercise) -> bool:
+        return plan_exercise.logged_sessions >= plan_exercise.times_per_day
+
+
+class TodayPlanSerializer(serializers.ModelSerializer):
+    condition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    condition_name = serializers.CharField(source="condition.name", read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = ["id", "condition", "condition_name", "current_phase", "phase_started_at"]
+        read_only_fields = fields
+
+
+class TodaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The patient's local date.")
+    plan = serializers.IntegerField(allow_null=True, help_text="The (first) active plan; see `plans` for all.")
+    phase = serializers.ChoiceField(choices=PhaseKey.choices, allow_null=True,
+                                    help_text="That plan's current phase.")
+    plans = TodayPlanSerializer(many=True)
+    exercises = TodayExerciseSerializer(many=True)
+
+    def to_representation(self, instance):
+        first = instance["plans"][0] if instance["plans"] else None
+        return super().to_representation({
+            **instance, "plan": first.pk if first else None, "phase": first.current_phase if first else None,
+        })

@@ -1,0 +1,52 @@
+from datetime import date, datetime
+
+import pytest
+
+from plans.services import plan_create
+from tracker.models import CheckIn, ExerciseLog
+from tracker.signals import checkin_recorded, exercise_logged
+
+from .factories import make_path
+
+
+@pytest.fixture
+def meniscus(db):
+    return make_path()
+
+
+@pytest.fixture
+def make_plan(physio, patient, meniscus):
+    def make(**kwargs):
+        kwargs.setdefault("physiotherapist", physio)
+        kwargs.setdefault("patient_id", patient.pk)
+        kwargs.setdefault("condition_slug", meniscus.slug)
+        return plan_create(**kwargs)
+
+    return make
+
+
+def record_checkin(patient, recorded_at: datetime, *, pain_at_rest=1, pain_during_activity=2, swelling="none",
+                   **flags) -> CheckIn:
+    """Store a check-in as the tracker would (without screening) and tell the listeners, as its service does."""
+    checkin = CheckIn.objects.create(
+        patient=patient, recorded_at=recorded_at, pain_at_rest=pain_at_rest,
+        pain_during_activity=pain_during_activity, swelling=swelling, **flags,
+    )
+    checkin_recorded.send(sender=CheckIn, checkin=checkin)
+    return checkin
+
+
+def record_log(plan_exercise, day: date, *, pain_during=1) -> ExerciseLog:
+    log = ExerciseLog.objects.create(
+        patient_id=plan_exercise.plan.patient_id, plan_exercise=plan_exercise, date=day,
+        sets_done=plan_exercise.sets, reps_done=plan_exercise.reps, pain_during=pain_during,
+    )
+    exercise_logged.send(sender=ExerciseLog, log=log)
+    return log
+
+
+def log_all_sessions(plan, day: date) -> None:
+    """Every session of the current phase on `day`, as prescribed."""
+    for plan_exercise in plan.exercises.filter(phase=plan.current_phase):
+        for _ in range(plan_exercise.times_per_day):
+            record_log(plan_exercise, day)
