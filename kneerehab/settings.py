@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "kneerehab.ops",
     "kneerehab.notifications",
     "kneerehab.audit",
-    "kneerehab.web",
     "conditions",
     "plans",
     "tracker",
@@ -129,12 +128,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [
-    BASE_DIR / "kneerehab" / "static",
-    # Chart.js and htmx, pinned in package-lock.json and installed by `npm ci` (make does it).
-    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
-    ("vendor/htmx.org", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
-]
+STATICFILES_DIRS = [BASE_DIR / "kneerehab" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -254,11 +248,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notification-outbox": {
         "task": "kneerehab.notifications.tasks.sweep_notification_outbox",
-        "schedule": env.float("NOTIFICATION_SWEEP_INTERVAL_SECONDS", default=60.0),
-    },
-    "reminder-dispatch": {
-        "task": "plans.tasks.dispatch_reminders",
-        "schedule": env.float("REMINDER_DISPATCH_INTERVAL_SECONDS", default=60.0),
+        "schedule": 60.0,
     },
 }
 
@@ -274,16 +264,6 @@ AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=Fa
 # --- Notifications ------------------------------------------------------
 PUSH_BACKEND = env("PUSH_BACKEND", default="kneerehab.notifications.channels.RecordingPushBackend")
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
-
-# --- Reminders (plans.reminders) --------------------------------------------
-# A slot missed by less than this (the service was down) is still sent; an older one is skipped.
-REMINDER_MISSED_WINDOW_MINUTES = env.int("REMINDER_MISSED_WINDOW_MINUTES", default=120)
-# Rows claimed per database round trip by the dispatcher.
-REMINDER_DISPATCH_BATCH_SIZE = env.int("REMINDER_DISPATCH_BATCH_SIZE", default=500)
-# A claimed row whose send task never finished (worker died) is taken again after this.
-REMINDER_CLAIM_LEASE_MINUTES = env.int("REMINDER_CLAIM_LEASE_MINUTES", default=10)
-# A row whose sending keeps raising is marked failed after this many tries.
-REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 
 # --- Email ----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
