@@ -79,11 +79,11 @@ def worker(queue: str, name: str, **extra_env: str):
 @contextlib.contextmanager
 def real_broker():
     """Inside this block tasks go through the broker instead of running in-process."""
-    celery_app.conf.task_always_eager = False
+    celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
     try:
         yield
     finally:
-        celery_app.conf.task_always_eager = True
+        celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
 
 
 def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.25):

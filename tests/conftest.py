@@ -29,10 +29,10 @@ def _plain_http_and_eager_tasks(settings):
     # The test client speaks plain HTTP; production's HTTPS redirect would answer 301.
     settings.SECURE_SSL_REDIRECT = False
     # Tasks run in-process unless a test starts a real worker (see tests/celery_worker.py).
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
+    # The namespaced key: settings.CELERY_TASK_ALWAYS_EAGER exists, so it wins over `task_always_eager`.
+    celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
     yield
-    celery_app.conf.task_always_eager = False
+    celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
 
 
 @pytest.fixture(autouse=True)
