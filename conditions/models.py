@@ -7,6 +7,28 @@ so an edit never changes a plan that is already running.
 from django.db import models
 from django.db.models import Q
 
+# Typographic quotes as phones type them, folded to the ASCII apostrophe for search.
+_QUOTE_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+
+
+def fold_for_search(text: str) -> str:
+    """Lower-case, with curly apostrophes made straight, so "Baker’s" and "baker's" compare equal."""
+    return text.translate(_QUOTE_FOLD).lower()
+
+
+def condition_search_text(*, name: str, also_known_as: list, subtypes: list, symptoms: list) -> str:
+    """What `?search=` looks through: names, other names, subtype names and symptoms.
+
+    Kept as one plain text column because symptoms are a JSON list, and searching
+    inside JSON differs between SQLite and PostgreSQL; `icontains` on text works on both.
+    Names are also stored without apostrophes so that "bakers" finds "Baker's cyst".
+    """
+    names = [name, *also_known_as, *(subtype.get("name", "") for subtype in subtypes if isinstance(subtype, dict))]
+    names = [fold_for_search(str(n)) for n in names if n]
+    without_apostrophes = [n.replace("'", "") for n in names if "'" in n]
+    lines = [*names, *without_apostrophes, *(fold_for_search(str(s)) for s in symptoms)]
+    return "\n".join(lines)
+
 
 class BodyArea(models.TextChoices):
     KNEE = "knee", "Knee"
@@ -84,6 +106,10 @@ class Exercise(Dose):
     feel = models.TextField(blank=True, help_text="What the patient should feel.")
     stop_if = models.TextField(help_text="What to stop for, and what to do then.")
     updated_at = models.DateTimeField(auto_now=True)
+    catalog_hash = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="Fingerprint of the catalogue entry last loaded into this row; empty for rows made in the admin.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -116,6 +142,15 @@ class Condition(models.Model):
     sources = models.JSONField(default=list, blank=True)
     catalog_version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Derived on save from names, subtypes and symptoms; used by ?search=."
+    )
+    catalog_hash = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="Fingerprint of the catalogue entry (with its path) last loaded; empty for rows made in the admin.",
+    )
+
+    SEARCH_SOURCES = frozenset({"name", "also_known_as", "subtypes", "symptoms"})
 
     class Meta:
         ordering = ["name"]
@@ -128,6 +163,20 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The admin and the loader both save through here, so the search column never goes stale.
+        self.search_text = self.compose_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.SEARCH_SOURCES.intersection(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def compose_search_text(self) -> str:
+        return condition_search_text(
+            name=self.name, also_known_as=self.also_known_as or [], subtypes=self.subtypes or [],
+            symptoms=self.symptoms or [],
+        )
 
 
 class TreatmentPhase(models.Model):

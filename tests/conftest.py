@@ -70,3 +70,22 @@ def patient_client(patient):
     client = APIClient()
     client.force_authenticate(patient)
     return client
+
+
+@pytest.fixture(scope="session")
+def _checked_catalog():
+    # Parsed and validated once per run; loading it is what each test pays for.
+    from conditions.catalog_validation import catalog_read
+
+    return catalog_read()
+
+
+@pytest.fixture
+def catalog(db, _checked_catalog):
+    """The real condition catalogue (conditions/catalog/catalog.yaml) loaded into the test database.
+
+    Returns the load report; look rows up by slug, e.g. Condition.objects.get(slug="meniscus-tear").
+    """
+    from conditions.services import catalog_load
+
+    return catalog_load(catalog=_checked_catalog)
