@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kneerehab.notifications.tasks.sweep_notification_outbox",
         "schedule": 60.0,
     },
+    "alert-escalation": {
+        "task": "tracker.tasks.escalate_overdue_alerts",
+        "schedule": 60.0,
+    },
 }
 
 # --- Audit ----------------------------------------------------------------
@@ -264,6 +268,10 @@ AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=Fa
 # --- Notifications ------------------------------------------------------
 PUSH_BACKEND = env("PUSH_BACKEND", default="kneerehab.notifications.channels.RecordingPushBackend")
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+
+# --- Alerts (tracker) --------------------------------------------------------
+# An urgent or emergency alert nobody acknowledged for this long is escalated to the physiotherapist and staff.
+ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=120)
 
 # --- Email ----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
