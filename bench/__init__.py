@@ -1,0 +1,1 @@
+"""Performance measurements: `make bench` (see bench/run.py and the README's Performance section)."""
