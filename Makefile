@@ -44,5 +44,12 @@ check: $(VENV)/.runtime-installed
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	ALLOWED_HOSTS=kneerehab.example $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Performance figures on this machine's PostgreSQL and Redis (bench/run.py; README "Performance").
+# Drops and re-creates the database kneerehab_bench; BENCH_ARGS=--small for a quick run.
+bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+	  || { echo "make bench needs wrk (Debian package wrk)"; exit 1; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .celery-broker .pytest_cache
