@@ -26,10 +26,10 @@ function request()
   counter = counter + 1
   -- A version-4 UUID: 8-4-4-4-12 hex digits; the last group carries the counter.
   local client_id = string.format("%s-%04x-4000-8000-%012x", nonce, thread_number, counter)
-  local pain = counter % 4
+  -- A settled knee (the seeded histories end low): screening finds nothing, as for most check-ins.
   local body = string.format(
-    '{"client_id":"%s","pain_at_rest":%d,"pain_during_activity":%d,"swelling":"%s","notes":"bench"}',
-    client_id, pain, pain + 1, pain < 2 and "none" or "mild")
+    '{"client_id":"%s","pain_at_rest":0,"pain_during_activity":1,"swelling":"none","notes":"bench"}',
+    client_id)
   local headers = {
     ["Authorization"] = "Bearer " .. tokens[index],
     ["Content-Type"] = "application/json",
