@@ -193,7 +193,13 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # One schema name for the phase keys, used by several fields (phase, current_phase, from/to_phase).
-    "ENUM_NAME_OVERRIDES": {"PhaseKeyEnum": "conditions.models.PhaseKey"},
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseKeyEnum": "conditions.models.PhaseKey",
+        # Screening levels, alert states and swelling grades appear in several tracker components.
+        "PromptLevelEnum": "tracker.models.PromptLevel",
+        "AlertStatusEnum": "tracker.models.AlertStatus",
+        "SwellingEnum": "tracker.models.Swelling",
+    },
 }
 
 # --- Login protection (django-axes) ---------------------------------------

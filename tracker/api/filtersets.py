@@ -14,7 +14,8 @@ class DateOrDateTimeField(forms.Field):
         if value in self.empty_values:
             return None
         try:
-            parsed = parse_datetime(value) or parse_date(value)
+            # A bare date first: parse_datetime would read it as midnight.
+            parsed = parse_date(value) or parse_datetime(value)
         except ValueError:
             parsed = None
         if parsed is None:

@@ -96,7 +96,7 @@ class CheckInCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 # --- exercise logs -----------------------------------------------------------------------
 
-class ExerciseSummarySerializer(serializers.Serializer):
+class LoggedExerciseSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
 
@@ -104,7 +104,7 @@ class ExerciseSummarySerializer(serializers.Serializer):
 class ExerciseLogSerializer(serializers.ModelSerializer):
     plan = serializers.IntegerField(source="plan_exercise.plan_id", read_only=True)
     phase = serializers.CharField(source="plan_exercise.phase", read_only=True)
-    exercise = ExerciseSummarySerializer(source="plan_exercise.exercise", read_only=True)
+    exercise = LoggedExerciseSerializer(source="plan_exercise.exercise", read_only=True)
 
     class Meta:
         model = ExerciseLog
@@ -199,7 +199,7 @@ class AdherenceSerializer(serializers.Serializer):
     weeks = AdherenceWeekSerializer(many=True)
 
 
-class PhaseChangeSerializer(serializers.Serializer):
+class ProgressPhaseChangeSerializer(serializers.Serializer):
     plan = serializers.IntegerField()
     condition = serializers.CharField()
     kind = serializers.CharField()
@@ -236,6 +236,6 @@ class ProgressSerializer(serializers.Serializer):
     pain = DailyPainSerializer(many=True)
     swelling = DailySwellingSerializer(many=True)
     adherence = AdherenceSerializer()
-    phase_history = PhaseChangeSerializer(many=True)
+    phase_history = ProgressPhaseChangeSerializer(many=True)
     open_alerts = OpenAlertSerializer(many=True)
     latest_prompt = LatestPromptSerializer(allow_null=True)
