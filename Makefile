@@ -19,8 +19,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
+# Chart.js and htmx for the web pages, exactly as pinned in package-lock.json (served as static files).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # Database tables, the condition catalogue and the demo accounts (all idempotent).
-bootstrap: $(VENV)/.runtime-installed
+bootstrap: $(VENV)/.runtime-installed node_modules/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_catalog
 	$(BIN)/python manage.py setup_demo
@@ -32,7 +37,7 @@ run: bootstrap
 	@echo "kneerehab on http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
 	HTTPS=0 $(BIN)/honcho --procfile Procfile start --port $(PORT)
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
@@ -40,7 +45,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/bandit -q -ll -r kneerehab conditions plans tracker -x '*/migrations/*'
 
 # Django's deployment checklist with production-like settings.
-check: $(VENV)/.runtime-installed
+check: $(VENV)/.runtime-installed node_modules/.installed
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	ALLOWED_HOSTS=kneerehab.example $(BIN)/python manage.py check --deploy --fail-level WARNING
 
@@ -52,4 +57,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .celery-broker .pytest_cache
+	rm -rf $(VENV) staticfiles .celery-broker .pytest_cache node_modules

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kneerehab.ops",
     "kneerehab.notifications",
     "kneerehab.audit",
+    "kneerehab.web",
     "conditions",
     "plans",
     "tracker",
@@ -128,7 +129,12 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "kneerehab" / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "kneerehab" / "static",
+    # Chart.js and htmx, pinned in package-lock.json and installed by `npm ci` (make does it).
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("vendor/htmx.org", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("kneerehab.api_urls")),
+    # The browser pages (login, caseload, today, check-in, progress, inbox).
+    path("", include("kneerehab.web.urls")),
 ]
 
 # Under /api/ every error is JSON, even the ones Django answers itself.

@@ -1,0 +1,146 @@
+"""HTML forms. They only shape input for the services; every rule lives in the services the API calls too."""
+import uuid
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from conditions.models import Condition, Dose
+from kneerehab.errors import ApplicationError
+from plans.models import PlanStatus
+from plans.services import ALLOWED_TRANSITIONS, DOSE_LIMITS
+from tracker.models import SYMPTOM_FLAGS, Swelling
+
+PAIN_CHOICES = [(n, str(n)) for n in range(11)]
+
+
+def apply_service_errors(form: forms.Form, error: ApplicationError) -> None:
+    """Show a service's refusal on the form: on the field it names when the form has it, else above the form."""
+    if not error.fields:
+        form.add_error(None, error.message)
+        return
+    for name, messages in error.fields.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PatientAddForm(forms.Form):
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()],
+                               help_text="Letters, digits and @ . + - _ only.")
+    email = forms.EmailField(required=False, help_text="Reminders and messages go here (optional).")
+    timezone = forms.ChoiceField(choices=timezone_choices, initial="UTC",
+                                 help_text="Reminders and the patient's day follow this time zone.")
+    password = forms.CharField(required=False, strip=False, widget=forms.PasswordInput(render_value=False),
+                               help_text="Optional. Without one the patient cannot sign in until a password is set.")
+
+
+class ReminderTimesField(forms.CharField):
+    """"08:00, 18:30" in the form, ["08:00", "18:30"] for the service (which checks the times)."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+
+class PlanAssignForm(forms.Form):
+    condition = forms.ModelChoiceField(
+        queryset=Condition.objects.filter(home_care=True).order_by("name"), to_field_name="slug",
+        empty_label="Choose a condition",
+        help_text="Only conditions with a home-care path are listed; a suspected blood clot needs urgent medical "
+                  "care instead.",
+    )
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text="In the patient's time zone.")
+    reminder_times = ReminderTimesField(
+        required=False, initial="08:00",
+        help_text="Local times of day as HH:MM, separated by commas, e.g. 08:00, 18:30.",
+    )
+    auto_advance = forms.BooleanField(required=False, label="Advance automatically",
+                                      help_text="Move to the next phase by itself when the exit criteria are met.")
+
+
+class PlanEditForm(forms.Form):
+    status = forms.ChoiceField(choices=PlanStatus.choices)
+    reminder_times = ReminderTimesField(required=False,
+                                        help_text="Local times of day as HH:MM, separated by commas.")
+    auto_advance = forms.BooleanField(required=False, label="Advance automatically",
+                                      help_text="Move to the next phase by itself when the exit criteria are met.")
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offer only the moves the service allows from here; it checks them again anyway.
+        allowed = {plan.status, *ALLOWED_TRANSITIONS[PlanStatus(plan.status)]}
+        self.fields["status"].choices = [(value, label) for value, label in PlanStatus.choices if value in allowed]
+
+
+class DoseForm(forms.Form):
+    """The dose of one plan exercise; its prefix ties it to the exercise."""
+
+    LABELS = {"sets": "Sets", "reps": "Reps", "hold_seconds": "Hold (seconds)", "times_per_day": "Times a day",
+              "days_per_week": "Days a week"}
+
+    def __init__(self, *args, plan_exercise, **kwargs):
+        super().__init__(*args, prefix=f"dose-{plan_exercise.pk}", initial=plan_exercise.dose(), **kwargs)
+        self.plan_exercise = plan_exercise
+        for name in Dose.DOSE_FIELDS:
+            low, high = DOSE_LIMITS[name]
+            self.fields[name] = forms.IntegerField(label=self.LABELS[name], min_value=low, max_value=high)
+
+    def override(self) -> dict | None:
+        """The service's override item for this exercise when its dose was changed, else None."""
+        changed = {name: self.cleaned_data[name] for name in Dose.DOSE_FIELDS
+                   if self.cleaned_data[name] != getattr(self.plan_exercise, name)}
+        if not changed:
+            return None
+        return {"phase": self.plan_exercise.phase, "exercise": self.plan_exercise.exercise.slug, **changed}
+
+
+class CheckInForm(forms.Form):
+    """The daily check-in. Input names are the API's field names, so the two stay one vocabulary."""
+
+    pain_at_rest = forms.TypedChoiceField(choices=PAIN_CHOICES, coerce=int, widget=forms.RadioSelect,
+                                          label="Pain at rest (0 = none, 10 = worst imaginable)")
+    pain_during_activity = forms.TypedChoiceField(choices=PAIN_CHOICES, coerce=int, widget=forms.RadioSelect,
+                                                  label="Pain during activity (0 = none, 10 = worst imaginable)")
+    swelling = forms.ChoiceField(choices=Swelling.choices, initial=Swelling.NONE, widget=forms.RadioSelect,
+                                 label="Swelling around the knee")
+    fever = forms.BooleanField(required=False, label="I have a fever or feel hot and shivery")
+    trouble_breathing = forms.BooleanField(required=False, label="I have trouble breathing or chest pain")
+    cannot_bear_weight = forms.BooleanField(required=False, label="My leg cannot hold my weight")
+    sudden_swelling_or_warmth = forms.BooleanField(required=False,
+                                                   label="My leg suddenly swelled up or feels warm")
+    joint_shape_changed = forms.BooleanField(required=False, label="My knee looks a different shape than before")
+    calf_pain = forms.BooleanField(required=False,
+                                   label="My calf or thigh hurts, and it is worse when I stand or walk")
+    leg_swelling = forms.BooleanField(required=False, label="My lower leg or ankle is swollen")
+    red_skin = forms.BooleanField(required=False, label="The skin of my leg is red or darker than usual")
+    swollen_veins = forms.BooleanField(required=False, label="The veins in my leg look swollen or hard")
+    history_of_clots = forms.BooleanField(required=False, label="I have had a blood clot before")
+    limits_daily_activities = forms.BooleanField(required=False,
+                                                 label="The pain stops me doing everyday things")
+    knee_locking_or_giving_way = forms.BooleanField(required=False,
+                                                    label="My knee locks, catches or gives way")
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                            label="Anything else (optional)")
+    # Generated when the form is shown: sending the same form twice stores one check-in, as in the API.
+    client_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    SYMPTOM_FIELDS = SYMPTOM_FLAGS
+
+    def symptom_fields(self):
+        return [self[name] for name in SYMPTOM_FLAGS]
+
+
+class ExerciseDoneForm(forms.Form):
+    """One session of a plan exercise, as the exercise-log API takes it."""
+
+    sets_done = forms.IntegerField(min_value=0, max_value=50, label="Sets done")
+    reps_done = forms.IntegerField(min_value=0, max_value=500, label="Reps done")
+    pain_during = forms.TypedChoiceField(choices=PAIN_CHOICES, coerce=int, initial=0,
+                                         label="Pain during the exercise (0–10)")

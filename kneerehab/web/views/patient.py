@@ -1,0 +1,103 @@
+"""The patient's pages: today's exercises, the daily check-in and its prompt, progress."""
+import uuid
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from kneerehab.errors import ApplicationError
+from plans.selectors import today_for_patient
+from tracker.selectors import checkins_visible_to
+from tracker.services import checkin_create, exercise_log_create
+
+from ..access import patient_required
+from ..charts import progress_context
+from ..forms import CheckInForm, ExerciseDoneForm, apply_service_errors
+from ..htmx import is_htmx
+
+RECENT_CHECKINS = 14
+
+
+def _exercise_card(plan_exercise, form=None, just_logged=False):
+    return {
+        "item": plan_exercise,
+        "done": plan_exercise.logged_sessions >= plan_exercise.times_per_day,
+        "form": form or ExerciseDoneForm(
+            initial={"sets_done": plan_exercise.sets, "reps_done": plan_exercise.reps, "pain_during": 0},
+            prefix=f"log-{plan_exercise.pk}",
+        ),
+        "client_id": uuid.uuid4(),
+        "just_logged": just_logged,
+    }
+
+
+@patient_required
+def today(request):
+    day = today_for_patient(patient=request.user)
+    cards = [_exercise_card(pe) for pe in day["exercises"]]
+    return render(request, "web/today.html", {"day": day, "cards": cards})
+
+
+@patient_required
+@require_POST
+def exercise_done(request, plan_exercise_id: int):
+    """Log one session of a plan exercise through the tracker service, as POST /api/v1/exercise-logs/ does."""
+    form = ExerciseDoneForm(request.POST, prefix=f"log-{plan_exercise_id}")
+    just_logged = False
+    if form.is_valid():
+        try:
+            client_id = uuid.UUID(request.POST.get("client_id", ""))
+        except ValueError:
+            client_id = None
+        try:
+            exercise_log_create(patient=request.user, plan_exercise_id=plan_exercise_id, client_id=client_id,
+                                **form.cleaned_data)
+        except ApplicationError as error:
+            if error.fields and "plan_exercise" in error.fields:
+                # Not one of this patient's active exercises: the same answer as an id that does not exist.
+                raise Http404 from error
+            apply_service_errors(form, error)
+        else:
+            just_logged = True
+    day = today_for_patient(patient=request.user)
+    plan_exercise = next((pe for pe in day["exercises"] if pe.pk == plan_exercise_id), None)
+    if plan_exercise is None:
+        return redirect("web:today")
+    if not is_htmx(request):
+        if just_logged:
+            messages.success(request, f"Logged: {plan_exercise.exercise.name}.")
+            return redirect("web:today")
+        cards = [_exercise_card(pe, form=form if pe.pk == plan_exercise_id else None) for pe in day["exercises"]]
+        return render(request, "web/today.html", {"day": day, "cards": cards})
+    card = _exercise_card(plan_exercise, form=None if just_logged else form, just_logged=just_logged)
+    # 200 either way: htmx swaps in the card, with its form errors when there are some.
+    return render(request, "web/partials/exercise_card.html", {"card": card})
+
+
+@patient_required
+def checkin(request):
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            stored, _ = checkin_create(patient=request.user, data=form.cleaned_data)
+        except ApplicationError as error:
+            apply_service_errors(form, error)
+        else:
+            # The prompt is on the next page at once; reloading it does not post the check-in again.
+            return redirect("web:checkin-result", checkin_id=stored.pk)
+    return render(request, "web/checkin.html", {"form": form})
+
+
+@patient_required
+def checkin_result(request, checkin_id: int):
+    stored = get_object_or_404(checkins_visible_to(user=request.user), pk=checkin_id)
+    return render(request, "web/checkin_result.html", {"checkin": stored, "prompt": stored.prompt})
+
+
+@patient_required
+def progress(request):
+    return render(request, "web/progress.html", {
+        **progress_context(request, patient=request.user),
+        "checkins": list(checkins_visible_to(user=request.user)[:RECENT_CHECKINS]),
+    })
