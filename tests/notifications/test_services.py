@@ -1,0 +1,188 @@
+"""The inbox and the outbox: notify, deliveries after commit, retries with backoff, the sweeper."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+
+from kneerehab.notifications import services
+from kneerehab.notifications.channels import SENDERS
+from kneerehab.notifications.models import ChannelDelivery, Device, Notification, PushRecord
+from kneerehab.notifications.services import (
+    deliver_channel,
+    notification_mark_read,
+    notifications_mark_all_read,
+    notify,
+    retry_delay,
+    sweep_pending_deliveries,
+)
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def send(user, **kwargs) -> Notification:
+    kwargs.setdefault("kind", "alert")
+    kwargs.setdefault("title", "Urgent: check-in from sam")
+    kwargs.setdefault("body", "Fever reported.")
+    return notify(recipient=user, **kwargs)
+
+
+@pytest.fixture
+def user(db):
+    return PatientFactory(email="sam@example.org")
+
+
+def test_notify_puts_it_in_the_inbox_and_queues_each_channel_after_commit(user, django_capture_on_commit_callbacks):
+    Device.objects.create(user=user, token="phone-1", platform="ios")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        note = send(user, link="/api/v1/alerts/1/")
+    assert Notification.objects.get() == note
+    assert not note.read
+    deliveries = {d.channel: d for d in note.deliveries.all()}
+    assert set(deliveries) == {"email", "push"}
+    assert all(d.status == "pending" and d.attempts == 0 for d in deliveries.values())
+    assert len(callbacks) == 2 and not mail.outbox  # nothing leaves before commit
+    for callback in callbacks:
+        callback()
+    assert [m.to for m in mail.outbox] == [["sam@example.org"]]
+    assert mail.outbox[0].subject == "Urgent: check-in from sam"
+    assert PushRecord.objects.get().title == "Urgent: check-in from sam"
+    assert set(ChannelDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_channels_only_where_the_user_can_be_reached(user):
+    no_email = PatientFactory(email="")
+    assert not send(no_email).deliveries.exists()
+    Device.objects.create(user=user, token="old-phone", platform="android", active=False)
+    assert set(send(user).deliveries.values_list("channel", flat=True)) == {"email"}
+    assert not send(user, channels_wanted=()).deliveries.exists()
+
+
+def test_a_dedupe_key_makes_a_second_notify_return_the_first(user):
+    first = send(user, dedupe_key="alert:7")
+    second = send(user, dedupe_key="alert:7", title="something else")
+    assert second.pk == first.pk
+    assert Notification.objects.count() == 1
+    assert ChannelDelivery.objects.count() == 1
+    other = PatientFactory()
+    assert send(other, dedupe_key="alert:7").pk != first.pk  # keys are per recipient
+
+
+def test_an_unreachable_broker_loses_nothing_and_the_sweeper_sends_later(user, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    from kneerehab.notifications import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.deliver_notification_channel, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        note = send(user)
+    delivery = note.deliveries.get()
+    assert delivery.status == "pending"
+    assert not mail.outbox
+    monkeypatch.undo()
+    assert sweep_pending_deliveries() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_a_failing_channel_is_retried_with_backoff_then_given_up(user, monkeypatch, settings, time_machine):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 4
+    time_machine.move_to(T0, tick=False)
+    failures = []
+
+    def smtp_down(notification):
+        failures.append(notification.pk)
+        raise OSError("SMTP server unreachable")
+
+    monkeypatch.setitem(SENDERS, "email", smtp_down)
+    delivery = send(user).deliveries.get()
+    now = T0
+    for attempt, wait in enumerate([1, 2, 4], start=1):
+        deliver_channel(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+        assert delivery.attempts == attempt
+        assert delivery.status == "pending"
+        assert delivery.next_attempt_at == now + timedelta(minutes=wait)
+        assert "SMTP server unreachable" in delivery.last_error
+        # not due yet: the sweeper leaves it alone
+        assert sweep_pending_deliveries(now=delivery.next_attempt_at - timedelta(seconds=1)) == 0
+        now = delivery.next_attempt_at
+        time_machine.move_to(now, tick=False)
+    deliver_channel(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+    assert delivery.attempts == 4
+    assert len(failures) == 4
+    assert deliver_channel(delivery_id=delivery.pk) is None  # given up: never tried again
+    assert len(failures) == 4
+
+
+def test_a_recovered_channel_sends_on_the_next_try_and_clears_the_error(user, monkeypatch):
+    real = SENDERS["email"]
+    monkeypatch.setitem(SENDERS, "email", lambda n: (_ for _ in ()).throw(OSError("down")))
+    delivery = send(user).deliveries.get()
+    deliver_channel(delivery_id=delivery.pk)
+    monkeypatch.setitem(SENDERS, "email", real)
+    deliver_channel(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, "")
+    assert delivery.sent_at is not None
+    assert len(mail.outbox) == 1
+
+
+def test_delivering_twice_sends_once(user):
+    delivery = send(user).deliveries.get()
+    assert deliver_channel(delivery_id=delivery.pk).status == "sent"
+    assert deliver_channel(delivery_id=delivery.pk) is None
+    assert len(mail.outbox) == 1
+
+
+def test_retry_delay_doubles_up_to_an_hour():
+    assert [retry_delay(n).total_seconds() / 60 for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_the_sweeper_takes_only_due_pending_deliveries(user, monkeypatch, time_machine):
+    time_machine.move_to(T0, tick=False)
+    queued = []
+    monkeypatch.setattr(services, "enqueue_delivery", queued.append)
+    due = send(user).deliveries.get()
+    later = send(user).deliveries.get()
+    later.next_attempt_at = T0 + timedelta(minutes=5)
+    later.save()
+    sent = send(user).deliveries.get()
+    sent.status = "sent"
+    sent.save()
+    failed = send(user).deliveries.get()
+    failed.status = "failed"
+    failed.save()
+    assert sweep_pending_deliveries(now=T0) == 1
+    assert queued == [due.pk]
+    assert sweep_pending_deliveries(now=T0 + timedelta(minutes=5), limit=1) == 1
+    assert sweep_pending_deliveries(now=T0 + timedelta(minutes=5)) == 2
+
+
+def test_push_goes_to_every_active_device_once(user):
+    Device.objects.create(user=user, token="phone", platform="ios")
+    Device.objects.create(user=user, token="tablet", platform="android")
+    Device.objects.create(user=user, token="old", platform="android", active=False)
+    note = send(user)
+    push = note.deliveries.get(channel="push")
+    deliver_channel(delivery_id=push.pk)
+    assert sorted(PushRecord.objects.values_list("device__token", flat=True)) == ["phone", "tablet"]
+
+
+def test_mark_read_and_mark_all_read(user):
+    first, second, third = send(user), send(user), send(user)
+    notification_mark_read(notification=first)
+    read_at = Notification.objects.get(pk=first.pk).read_at
+    assert read_at is not None
+    notification_mark_read(notification=first)
+    assert Notification.objects.get(pk=first.pk).read_at == read_at  # the first read time stays
+    assert notifications_mark_all_read(user=user) == 2
+    assert not Notification.objects.filter(read_at__isnull=True).exists()
+    assert {second.pk, third.pk} <= set(Notification.objects.values_list("pk", flat=True))
