@@ -1,7 +1,7 @@
 """Reads on plans: what each user may see, the physiotherapist's caseload and the patient's day."""
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -9,7 +9,7 @@ from conditions.models import PhaseKey
 from kneerehab.users.models import User
 from kneerehab.users.selectors import patients_visible_to
 from tracker.adherence import adherence_by_day
-from tracker.models import Alert, AlertStatus, CheckIn
+from tracker.models import Alert, AlertStatus, CheckIn, ExerciseLog
 
 from .models import PhaseChange, Plan, PlanExercise, PlanStatus
 from .progression import recent_adherence
@@ -96,10 +96,16 @@ def today_for_patient(*, patient: User, now: datetime | None = None) -> dict:
         Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE, start_date__lte=today)
         .select_related("condition").order_by("created_at", "id")
     )
+    # Today's sessions through a subquery on (plan_exercise, date): joining the logs and counting with a
+    # filter would read every session ever logged, so the page would slow down as the history grows.
+    todays_sessions = (
+        ExerciseLog.objects.filter(plan_exercise=OuterRef("pk"), date=today)
+        .order_by().values("plan_exercise").annotate(n=Count("id")).values("n")
+    )
     exercises = list(
         PlanExercise.objects.filter(plan__in=plans, phase=F("plan__current_phase"))
         .select_related("exercise")
-        .annotate(logged_sessions=Count("logs", filter=Q(logs__date=today)))
+        .annotate(logged_sessions=Coalesce(Subquery(todays_sessions[:1]), 0))
         .order_by("plan__created_at", "plan_id", "order", "id")
     )
     return {"date": today, "plans": plans, "exercises": exercises}
