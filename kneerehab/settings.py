@@ -260,7 +260,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notification-outbox": {
         "task": "kneerehab.notifications.tasks.sweep_notification_outbox",
-        "schedule": 60.0,
+        "schedule": env.float("NOTIFICATION_SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
+    "reminder-dispatch": {
+        "task": "plans.tasks.dispatch_reminders",
+        "schedule": env.float("REMINDER_DISPATCH_INTERVAL_SECONDS", default=60.0),
     },
     "alert-escalation": {
         "task": "tracker.tasks.escalate_overdue_alerts",
@@ -284,6 +288,16 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # --- Alerts (tracker) --------------------------------------------------------
 # An urgent or emergency alert nobody acknowledged for this long is escalated to the physiotherapist and staff.
 ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=120)
+
+# --- Reminders (plans.reminders) --------------------------------------------
+# A slot missed by less than this (the service was down) is still sent; an older one is skipped.
+REMINDER_MISSED_WINDOW_MINUTES = env.int("REMINDER_MISSED_WINDOW_MINUTES", default=120)
+# Rows claimed per database round trip by the dispatcher.
+REMINDER_DISPATCH_BATCH_SIZE = env.int("REMINDER_DISPATCH_BATCH_SIZE", default=500)
+# A claimed row whose send task never finished (worker died) is taken again after this.
+REMINDER_CLAIM_LEASE_MINUTES = env.int("REMINDER_CLAIM_LEASE_MINUTES", default=10)
+# A row whose sending keeps raising is marked failed after this many tries.
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 
 # --- Email ----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

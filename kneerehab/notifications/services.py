@@ -25,10 +25,13 @@ def enqueue_delivery(delivery_id: int) -> None:
 
 
 def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
-           dedupe_key: str | None = None, channels_wanted: tuple[str, ...] = ("email", "push")) -> Notification:
+           dedupe_key: str | None = None, channels_wanted: tuple[str, ...] = ("email", "push"),
+           enqueue: bool = True) -> Notification:
     """Put a notification in the recipient's inbox and schedule email and push after commit.
 
     With a `dedupe_key`, a second call for the same cause returns the first notification.
+    With `enqueue=False` the channel deliveries are only stored: the caller sends
+    them itself (`deliver_channel`), or the outbox sweeper picks them up.
     """
     if dedupe_key:
         existing = Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).first()
@@ -51,7 +54,7 @@ def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
     deliveries = ChannelDelivery.objects.bulk_create(
         [ChannelDelivery(notification=notification, channel=c, next_attempt_at=now) for c in wanted]
     )
-    for delivery in deliveries:
+    for delivery in deliveries if enqueue else ():
         transaction.on_commit(lambda pk=delivery.pk: enqueue_delivery(pk))
     return notification
 

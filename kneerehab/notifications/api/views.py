@@ -47,7 +47,7 @@ class DeviceViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Destr
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Device.objects.none()
-        return Device.objects.filter(user=self.request.user)
+        return Device.objects.filter(user=self.request.user).order_by("-created_at", "-id")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
