@@ -137,7 +137,8 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def parse_yaml(text: str, *, source: str = "") -> Any:
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  # nosec B506 (_UniqueKeyLoader is a SafeLoader)
+        # _UniqueKeyLoader is a SafeLoader: no arbitrary objects are built.
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         raise CatalogError([f"not valid YAML: {exc}"], source=source) from exc
 

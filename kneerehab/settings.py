@@ -205,6 +205,7 @@ SPECTACULAR_SETTINGS = {
         "PromptLevelEnum": "tracker.models.PromptLevel",
         "AlertStatusEnum": "tracker.models.AlertStatus",
         "SwellingEnum": "tracker.models.Swelling",
+        "PlanStatusEnum": "plans.models.PlanStatus",
     },
 }
 
