@@ -34,8 +34,9 @@ class LockoutAwareMixin:
     """Answers 429 with a clear message while django-axes holds the account locked."""
 
     def post(self, request, *args, **kwargs):
-        if not AxesProxyHandler.is_allowed(request, credentials={"username": request.data.get("username")}
-                                           if isinstance(request.data, dict) else None):
+        # Always a dict: given None, axes reads request.data itself and fails on a JSON list or number (500).
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        if not AxesProxyHandler.is_allowed(request, credentials={"username": username}):
             return Response(
                 error_body(code="locked_out",
                            message="Too many failed sign-in attempts. Try again later."),
