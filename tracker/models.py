@@ -106,8 +106,13 @@ class CheckIn(models.Model):
 class ExerciseLog(models.Model):
     """One session of a prescribed exercise, as the patient reports it."""
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_logs")
-    plan_exercise = models.ForeignKey("plans.PlanExercise", on_delete=models.CASCADE, related_name="logs")
+    # No single-column indexes on the two keys: the (patient, date) and (plan_exercise, date) indexes below
+    # lead with them and serve every lookup by key. With both kinds present PostgreSQL picked the narrow one
+    # for "these exercises in this week" and read every session ever logged (bench/: caseload, progress).
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_logs",
+                                db_index=False)
+    plan_exercise = models.ForeignKey("plans.PlanExercise", on_delete=models.CASCADE, related_name="logs",
+                                      db_index=False)
     date = models.DateField(help_text="The patient's local date of the session.")
     sets_done = models.PositiveSmallIntegerField()
     reps_done = models.PositiveSmallIntegerField()

@@ -1,0 +1,50 @@
+"""Drop ExerciseLog's single-column key indexes: the (patient, date) and (plan_exercise, date) indexes cover them.
+
+With both present, PostgreSQL chose the single-column index for "these plan exercises
+between two dates" and filtered every session ever logged (bench/: caseload page,
+progress, progression). Only the indexes go; the foreign-key constraints stay as they
+are, so nothing is re-validated.
+"""
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+INDEXES = {
+    "tracker_exerciselog_patient_id_7bbf042c": "patient_id",
+    "tracker_exerciselog_plan_exercise_id_2d93d6a9": "plan_exercise_id",
+}
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("plans", "0002_reminder_dispatch_state"),
+        ("tracker", "0001_initial"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    sql=f'DROP INDEX IF EXISTS "{name}"',
+                    reverse_sql=f'CREATE INDEX IF NOT EXISTS "{name}" ON "tracker_exerciselog" ("{column}")',
+                )
+                for name, column in INDEXES.items()
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="exerciselog",
+                    name="patient",
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                                            related_name="exercise_logs", to=settings.AUTH_USER_MODEL),
+                ),
+                migrations.AlterField(
+                    model_name="exerciselog",
+                    name="plan_exercise",
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                                            related_name="logs", to="plans.planexercise"),
+                ),
+            ],
+        ),
+    ]
