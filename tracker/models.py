@@ -50,7 +50,10 @@ SYMPTOM_FLAGS = (
 
 
 class CheckIn(models.Model):
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins")
+    # No single-column index: (patient, recorded_at) leads with the patient and serves every lookup by patient;
+    # with both present PostgreSQL read the whole history for a date range (see ExerciseLog).
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins",
+                                db_index=False)
     plan = models.ForeignKey(
         "plans.Plan", null=True, blank=True, on_delete=models.SET_NULL, related_name="checkins",
         help_text="The patient's active plan when the check-in was recorded.",
