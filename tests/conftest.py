@@ -28,6 +28,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 def _plain_http_and_eager_tasks(settings):
     # The test client speaks plain HTTP; production's HTTPS redirect would answer 301.
     settings.SECURE_SSL_REDIRECT = False
+    # PBKDF2 costs ~0.5 s per password on these machines; tests need no slow hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tasks run in-process unless a test starts a real worker (see tests/celery_worker.py).
     # The namespaced key: settings.CELERY_TASK_ALWAYS_EAGER exists, so it wins over `task_always_eager`.
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
