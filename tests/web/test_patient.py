@@ -1,9 +1,11 @@
 """The patient's pages through Django's test client: today, exercise logs, check-in and prompt, progress."""
+import json
 import re
 import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import PatientFactory
 from tests.web.conftest import DVT_SIGNS, checkin, csrf_post
@@ -165,8 +167,6 @@ def test_progress_shows_charts_from_the_tracker(patient_web, patient, meniscus_p
     checkin(patient, pain_at_rest=4, pain_during_activity=6)
     html = patient_web.get("/progress/").content.decode()
     data = re.search(r'<script id="progress-data" type="application/json">(.*?)</script>', html, re.S).group(1)
-    import json
-
     series = json.loads(data)
     assert len(series["labels"]) == 30
     assert series["pain_at_rest"][-1] == 4.0 and series["pain_during_activity"][-1] == 6.0
@@ -178,7 +178,30 @@ def test_progress_shows_charts_from_the_tracker(patient_web, patient, meniscus_p
 
 def test_progress_takes_the_apis_date_range(patient_web, patient):
     html = patient_web.get("/progress/", {"since": "2026-01-01", "until": "2026-01-07"}).content.decode()
-    assert "The last 7 days" in html
-    # An impossible range falls back to the default instead of an error page.
+    assert "Pain and exercise, 1 Jan to 7 Jan 2026" in html
+    assert 'name="since" value="2026-01-01"' in html and 'name="until" value="2026-01-07"' in html
+    # An impossible range falls back to the default (the last 30 days) instead of an error page.
     html = patient_web.get("/progress/", {"since": "2026-02-01", "until": "2026-01-01"}).content.decode()
-    assert "The last 30 days" in html
+    series = json.loads(re.search(r'<script id="progress-data" type="application/json">(.*?)</script>', html,
+                                  re.S).group(1))
+    assert len(series["labels"]) == 30
+    assert series["labels"][-1] == timezone.localdate(timezone=patient.tzinfo).isoformat()
+
+
+def test_today_and_progress_query_counts_do_not_grow_with_history(patient_web, patient, meniscus_plan,
+                                                                  django_assert_max_num_queries):
+    pe = meniscus_plan.exercises.filter(phase="rice").first()
+    counts = []
+    for total in (1, 12):
+        while patient.checkins.count() < total:
+            checkin(patient)
+            data = {"client_id": str(uuid.uuid4()), f"log-{pe.pk}-sets_done": 1, f"log-{pe.pk}-reps_done": 5,
+                    f"log-{pe.pk}-pain_during": 0}
+            csrf_post(patient_web, f"/today/exercises/{pe.pk}/done/", data)
+        measured = []
+        for path, budget in (("/today/", 5), ("/progress/", 10)):
+            with django_assert_max_num_queries(budget) as captured:
+                assert patient_web.get(path).status_code == 200
+            measured.append(len(captured))
+        counts.append(measured)
+    assert counts[0] == counts[1], counts
