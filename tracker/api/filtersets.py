@@ -4,6 +4,8 @@ import django_filters
 from django import forms
 from django.utils.dateparse import parse_date, parse_datetime
 
+from kneerehab.filters import IdFilter
+
 from ..models import AlertStatus, PromptLevel
 
 
@@ -50,7 +52,7 @@ class DateOrDateTimeFilter(django_filters.Filter):
 
 
 class CheckInFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id", help_text="A patient of your caseload.")
+    patient = IdFilter(field_name="patient_id", help_text="A patient of your caseload.")
     since = DateOrDateTimeFilter(field_name="recorded_at", lookup_expr="gte",
                                  help_text="recorded_at from (ISO date or date-time)")
     until = DateOrDateTimeFilter(field_name="recorded_at", lookup_expr="lte", end_of_day=True,
@@ -60,8 +62,8 @@ class CheckInFilter(django_filters.FilterSet):
 
 
 class ExerciseLogFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    plan = django_filters.NumberFilter(field_name="plan_exercise__plan_id")
+    patient = IdFilter(field_name="patient_id")
+    plan = IdFilter(field_name="plan_exercise__plan_id")
     since = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     until = django_filters.DateFilter(field_name="date", lookup_expr="lte")
 
@@ -69,5 +71,5 @@ class ExerciseLogFilter(django_filters.FilterSet):
 class AlertFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
     level = django_filters.MultipleChoiceFilter(choices=PromptLevel.choices)
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
 
