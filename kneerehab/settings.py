@@ -165,6 +165,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A JSON API: form and multipart bodies get a 415 (and the schema documents JSON only).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "kneerehab.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -198,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers every operation can give (400/401/403/404/429/503, 413/415 with a body), once for all.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kneerehab.schema.document_error_responses",
+    ],
     # One schema name for the phase keys, used by several fields (phase, current_phase, from/to_phase).
     "ENUM_NAME_OVERRIDES": {
         "PhaseKeyEnum": "conditions.models.PhaseKey",
