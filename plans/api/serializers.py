@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conditions.models import PhaseKey
-from kneerehab.users.api.serializers import TimezoneField
+from kneerehab.users.api.serializers import OptionalEmailField, TimezoneField
 from kneerehab.users.models import User
 
 from ..models import PhaseChange, Plan, PlanExercise, PlanStatus, Progression
@@ -45,6 +45,7 @@ class PatientSerializer(serializers.ModelSerializer):
     """A patient on the caseload, with the figures a physiotherapist triages by."""
 
     active_plan = serializers.SerializerMethodField()
+    email = OptionalEmailField(read_only=True)
     last_checkin_at = serializers.DateTimeField(read_only=True, allow_null=True)
     open_alert_count = serializers.IntegerField(read_only=True)
     adherence_7d = serializers.SerializerMethodField(
@@ -108,6 +109,11 @@ class PhaseChangeSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True,
         help_text="Who made the change; null when the system advanced the plan by itself.",
     )
+    # Declared so that the schema allows "" (read-only model fields lose allow_blank).
+    from_phase = serializers.ChoiceField(choices=PhaseKey.choices, allow_blank=True, read_only=True,
+                                         help_text='"" when the plan started.')
+    to_phase = serializers.ChoiceField(choices=PhaseKey.choices, allow_blank=True, read_only=True,
+                                       help_text='"" when the plan was completed.')
 
     class Meta:
         model = PhaseChange

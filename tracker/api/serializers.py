@@ -136,7 +136,7 @@ class AlertSerializer(serializers.ModelSerializer):
     patient = PatientSummarySerializer(read_only=True)
     recorded_at = serializers.DateTimeField(source="checkin.recorded_at", read_only=True)
     reasons = PromptReasonSerializer(many=True, read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
 
     class Meta:

@@ -49,6 +49,8 @@ class DeviceViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Destr
             return Device.objects.none()
         return Device.objects.filter(user=self.request.user).order_by("-created_at", "-id")
 
+    @extend_schema(responses={201: DeviceSerializer, 200: DeviceSerializer},
+                   description="201 for a new token; 200 when the token was already registered (it moves to you).")
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kneerehab.timezones import available_timezones
@@ -17,8 +18,19 @@ class TimezoneField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}],
+                      "description": "An email address, or empty when none is on file."})
+class OptionalEmailField(serializers.EmailField):
+    """An email address that may be empty; the schema says so (format "email" alone would forbid "")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+
 class MeSerializer(serializers.ModelSerializer):
     timezone = TimezoneField(max_length=64, required=False)
+    email = OptionalEmailField(max_length=254, required=False)
 
     class Meta:
         model = User
