@@ -172,6 +172,13 @@ CASES = [
     Case("logs since malformed", "physio_caseload", "GET", "/api/v1/exercise-logs/?since=31-31-2026", None, "since"),
     Case("plans status archived", "physio_caseload", "GET", "/api/v1/plans/?status=archived", None, "status"),
     Case("plans patient as a word", "physio_caseload", "GET", "/api/v1/plans/?patient=alice", None, "patient"),
+    # Found by the fuzzer: a number beyond any id reached the database (integer overflow, a 500).
+    Case("plans patient beyond any id", "physio_caseload", "GET", "/api/v1/plans/?patient=-2.2e166", None, "patient"),
+    Case("check-ins patient beyond any id", "physio_caseload", "GET", "/api/v1/checkins/?patient=1e300", None,
+         "patient"),
+    Case("logs plan beyond any id", "patient_own", "GET", "/api/v1/exercise-logs/?plan=99999999999999999999", None,
+         "plan"),
+    Case("alerts patient as a fraction", "physio_caseload", "GET", "/api/v1/alerts/?patient=1.5", None, "patient"),
 ]
 
 
