@@ -1,0 +1,139 @@
+"""Racing requests against a real PostgreSQL: phase moves and assignments happen once.
+
+Skipped on SQLite: its writers queue behind one database lock, so requests never really overlap there
+(CI runs these against PostgreSQL).
+"""
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from rest_framework.test import APIClient
+
+from plans.models import PhaseChange, PhaseChangeKind, Plan, PlanStatus
+from plans.services import plan_create
+from tests.factories import PatientFactory, PhysiotherapistFactory
+from tracker.services import checkin_create
+
+from .conftest import log_all_sessions
+from .factories import make_path
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so requests never overlap (runs in CI)")
+
+
+def run_together(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at once; return the results (or exceptions) in order."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def target(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # reported to the test, not lost in the thread
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def setup():
+    physio = PhysiotherapistFactory()
+    patient = PatientFactory(physiotherapists=[physio])
+    condition = make_path()
+    return physio, patient, condition
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_a_double_tapped_advance_moves_one_phase(setup):
+    physio, patient, condition = setup
+    plan = plan_create(physiotherapist=physio, patient_id=patient.pk, condition_slug=condition.slug)
+
+    def advance(_):
+        return client_for(physio).post(f"/api/v1/plans/{plan.pk}/advance/", {"from_phase": "rice"},
+                                       format="json").status_code
+
+    results = run_together(6, advance)
+    assert sorted(results) == [200] + [409] * 5, results
+    plan.refresh_from_db()
+    assert plan.current_phase == "physiotherapy"
+    assert PhaseChange.objects.filter(plan=plan, kind=PhaseChangeKind.ADVANCE).count() == 1
+
+
+def test_concurrent_advances_without_a_guard_still_move_one_step_each(setup):
+    physio, patient, condition = setup
+    plan = plan_create(physiotherapist=physio, patient_id=patient.pk, condition_slug=condition.slug)
+
+    def advance(_):
+        return client_for(physio).post(f"/api/v1/plans/{plan.pk}/advance/", format="json").status_code
+
+    results = run_together(5, advance)
+    # rice → physiotherapy → return_to_activity → completed: three moves, then the plan is finished.
+    assert sorted(results) == [200, 200, 200, 400, 400], results
+    moves = list(PhaseChange.objects.filter(plan=plan).order_by("id").values_list("from_phase", "to_phase"))
+    assert moves == [("", "rice"), ("rice", "physiotherapy"), ("physiotherapy", "return_to_activity"),
+                     ("return_to_activity", "")]
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.COMPLETED
+
+
+def test_racing_assignments_make_one_plan(setup):
+    physio, patient, condition = setup
+
+    def assign(_):
+        response = client_for(physio).post("/api/v1/plans/", {"patient": patient.pk, "condition": condition.slug},
+                                           format="json")
+        return response.status_code, response.json()
+
+    results = run_together(6, assign)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(status for status, _ in results) == [201] + [400] * 5
+    assert all("already has a running" in body["fields"]["condition"][0]
+               for status, body in results if status == 400)
+    assert Plan.objects.count() == 1
+
+
+def test_racing_checkins_auto_advance_once(setup):
+    physio, patient, condition = setup
+    with time_machine.travel(START, tick=False) as clock:
+        plan = plan_create(physiotherapist=physio, patient_id=patient.pk, condition_slug=condition.slug,
+                           auto_advance=True)
+        for n in range(5):
+            clock.move_to(START + timedelta(days=n, hours=10))
+            log_all_sessions(plan, (START + timedelta(days=n)).date())
+            checkin_create(patient=patient, data={"pain_at_rest": 1, "pain_during_activity": 1})
+        plan.refresh_from_db()
+        assert plan.current_phase == "rice"  # four days in: not yet
+        clock.move_to(START + timedelta(days=5, hours=10))
+        log_all_sessions(plan, (START + timedelta(days=5)).date())
+
+        def check_in(i):
+            checkin, _ = checkin_create(patient=patient, data={"pain_at_rest": 1, "pain_during_activity": 1})
+            return checkin.pk
+
+        results = run_together(4, check_in)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    plan.refresh_from_db()
+    assert plan.current_phase == "physiotherapy"
+    assert PhaseChange.objects.filter(plan=plan, kind=PhaseChangeKind.AUTO_ADVANCE).count() == 1
