@@ -104,3 +104,13 @@ def test_repeated_failed_logins_lock_the_account_with_a_clear_429():
     locked = obtain(client, "eve", PASSWORD)
     assert locked.status_code == 429
     assert "Too many failed sign-in attempts" in locked.json()["message"]
+
+
+def test_a_locked_out_browser_sign_in_gets_a_page_not_json(client):
+    PatientFactory(username="gil")
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "gil", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "gil", "password": PASSWORD})
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("text/html")
+    assert "too many failed sign-in attempts" in response.content.decode().lower()
