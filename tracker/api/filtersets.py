@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -7,6 +7,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from kneerehab.filters import IdFilter
 
 from ..models import AlertStatus, PromptLevel
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
 
 
 class DateOrDateTimeField(forms.Field):
@@ -23,6 +26,12 @@ class DateOrDateTimeField(forms.Field):
         if parsed is None:
             raise forms.ValidationError(
                 "Use an ISO date (2026-03-01) or date-time (2026-03-01T08:00:00Z).", code="invalid"
+            )
+        # Near year 1 or 9999 the end-of-day and UTC arithmetic overflows (a 500); no record lies there.
+        day = parsed.date() if isinstance(parsed, datetime) else parsed
+        if not EARLIEST <= day <= LATEST:
+            raise forms.ValidationError(
+                f"Use a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}.", code="out_of_range"
             )
         return parsed
 

@@ -1,5 +1,5 @@
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +12,9 @@ from ..selectors import MAX_PROGRESS_DAYS, progress_default_range
 CLOCK_SKEW = timedelta(minutes=5)
 # An offline client syncs days later, not years: anything older is a broken clock or a typo.
 OLDEST_RECORDED_AT = timedelta(days=365)
+# The dates a progress range may name.
+PROGRESS_EARLIEST = date(2000, 1, 1)
+PROGRESS_LATEST = date(2100, 12, 31)
 
 
 class StrictFieldsMixin:
@@ -154,6 +157,11 @@ class ProgressQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         """Fill the defaults (the last 30 days up to the patient's today) and bound the range."""
+        # Dates near year 1 or 9999 only break the date arithmetic below (an OverflowError, a 500).
+        for name in ("since", "until"):
+            if attrs.get(name) is not None and not PROGRESS_EARLIEST <= attrs[name] <= PROGRESS_LATEST:
+                raise serializers.ValidationError(
+                    {name: [f"Use a date between {PROGRESS_EARLIEST.isoformat()} and {PROGRESS_LATEST.isoformat()}."]})
         default_since, default_until = progress_default_range(patient=self.context["patient"])
         until = attrs.get("until") or default_until
         since = attrs.get("since") or until - (default_until - default_since)
