@@ -178,6 +178,14 @@ CASES = [
          "patient"),
     Case("logs plan beyond any id", "patient_own", "GET", "/api/v1/exercise-logs/?plan=99999999999999999999", None,
          "plan"),
+    # Found by the fuzzer: dates at the ends of the calendar overflowed the date arithmetic (a 500).
+    Case("progress until the year 9999", "patient_own", "GET", "/api/v1/progress/?until=9999-12-31", None, "until"),
+    Case("progress until the year 1", "physio_caseload", "GET", "/api/v1/patients/{pk}/progress/?until=0001-01-05",
+         None, "until", target=lambda w: w.alice.user.pk),
+    Case("check-ins until the year 9999", "physio_caseload", "GET", "/api/v1/checkins/?until=9999-12-31", None,
+         "until"),
+    Case("check-ins since the last second of 9999", "patient_own", "GET",
+         "/api/v1/checkins/?since=9999-12-31T23:59:59-12:00", None, "since"),
     Case("alerts patient as a fraction", "physio_caseload", "GET", "/api/v1/alerts/?patient=1.5", None, "patient"),
 ]
 
