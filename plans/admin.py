@@ -8,7 +8,7 @@ class PlanExerciseInline(admin.TabularInline):
     model = PlanExercise
     extra = 0
     fields = ("phase", "exercise", "order", "sets", "reps", "hold_seconds", "times_per_day", "days_per_week")
-    raw_id_fields = ["exercise"]
+    autocomplete_fields = ["exercise"]
 
 
 class PhaseChangeInline(admin.TabularInline):
@@ -34,7 +34,7 @@ class PlanAdmin(SimpleHistoryAdmin):
     list_filter = ("status", "current_phase", "progression", "condition", "auto_advance")
     search_fields = ("patient__username", "physiotherapist__username", "condition__name", "condition__slug")
     list_select_related = ("patient", "physiotherapist", "condition")
-    autocomplete_fields = ["patient", "physiotherapist"]
+    autocomplete_fields = ["patient", "physiotherapist", "condition"]
     readonly_fields = ("progression", "progression_reasons", "progression_evaluated_at", "created_at", "updated_at")
     date_hierarchy = "start_date"
     inlines = [PlanExerciseInline, PhaseChangeInline]
