@@ -285,7 +285,8 @@ CELERY_BEAT_SCHEDULE = {
 AUDIT_PATH_PATTERNS = [
     r"^/api/v1/(checkins|exercise-logs|plans|progress|patients|alerts|today)(/|$)",
     r"^/api/v1/me/(export|erase)/",
-    r"^/(physio|patient)/",
+    # The browser pages that show or change the same data.
+    r"^/(caseload|patients|plans|alerts|today|checkin|checkins|progress)(/|$)",
 ]
 AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 

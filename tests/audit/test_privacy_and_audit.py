@@ -115,3 +115,12 @@ def test_staff_see_the_audit_trail_in_the_admin(client, patient, patient_client)
     assert patient.username in page.content.decode()
     # Read-only: no add, and a change form cannot be posted.
     assert client.get("/admin/audit/auditevent/add/").status_code == 403
+
+
+def test_web_pages_with_health_data_are_audited(client, physio, patient):
+    client.force_login(physio)
+    assert client.get(f"/patients/{patient.id}/").status_code == 200
+    event = AuditEvent.objects.get(resource="web:patient")
+    assert event.user == physio
+    assert event.subject_patient_id == patient.id
+    assert event.action == "read"
