@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", common.inbox, name="inbox"),
     path("inbox/<int:notification_id>/read/", common.notification_read, name="notification-read"),
+    path("inbox/<int:notification_id>/open/", common.notification_open, name="notification-open"),
     path("inbox/read-all/", common.notifications_read_all, name="notifications-read-all"),
     # physiotherapists
     path("caseload/", physio.caseload, name="caseload"),

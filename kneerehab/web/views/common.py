@@ -8,6 +8,8 @@ from kneerehab.notifications.selectors import notifications_for
 from kneerehab.notifications.services import notification_mark_read, notifications_mark_all_read
 from kneerehab.web.htmx import is_htmx
 
+from ..links import web_destination
+
 INBOX_PAGE_SIZE = 25
 
 
@@ -36,6 +38,14 @@ def notification_read(request, notification_id: int):
     if is_htmx(request):
         return render(request, "web/partials/notification.html", {"notification": notification})
     return redirect("web:inbox")
+
+
+@login_required
+def notification_open(request, notification_id: int):
+    """Follow a notification to its page (marking it read on the way)."""
+    notification = get_object_or_404(notifications_for(user=request.user), pk=notification_id)
+    notification_mark_read(notification=notification)
+    return redirect(web_destination(link=notification.link, user=request.user))
 
 
 @login_required
