@@ -47,7 +47,7 @@ class DeviceViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Destr
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Device.objects.none()
-        return Device.objects.filter(user=self.request.user).order_by("-created_at", "-id").order_by("-created_at", "-id")
+        return Device.objects.filter(user=self.request.user).order_by("-created_at", "-id")
 
     @extend_schema(responses={201: DeviceSerializer, 200: DeviceSerializer},
                    description="201 for a new token; 200 when the token was already registered (it moves to you).")
