@@ -226,3 +226,18 @@ def test_the_markers_do_show_where_they_are_allowed(path, actor, world):
     body = client_for(world.user_for(actor)).get(path).content.decode()
     assert world.alice.user.username in body or world.alice.marker in body
     assert world.bob.marker not in body
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+@pytest.mark.parametrize("row", PRIVATE_OBJECT_ROWS, ids=str)
+def test_head_and_options_on_someone_elses_object_reveal_nothing(row, method, world):
+    """The methods no row lists (HEAD mirrors GET; OPTIONS describes the endpoint) leak nothing either."""
+    outsider = "patient_other" if row.expect["patient_other"] == 404 else "physio_other"
+    before = db_snapshot()
+    response = request_row(dataclasses.replace(row, method=method, body=None), outsider, world)
+    body = response.content.decode()
+    assert response.status_code in (200, 403, 404, 405), (row, method, response.status_code)
+    assert [m for m in world.forbidden_markers(outsider) if m in body] == []
+    assert snapshot_diff(before, db_snapshot()) == {}
+    if method == "HEAD" and row.method == "GET":
+        assert response.status_code == 404
