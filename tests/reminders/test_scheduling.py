@@ -3,10 +3,17 @@ import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plans.reminders import in_quiet_hours, normalise_slot, occurrences_between, reminder_instant
+from plans.reminders import (
+    candidate_slots,
+    in_quiet_hours,
+    normalise_slot,
+    occurrences_between,
+    reminder_instant,
+)
 
 UTC = dt.UTC
 # Zones with unusual rules: 30-minute DST (Lord Howe), southern-hemisphere DST, a :45 offset, no DST at all,
@@ -91,3 +98,30 @@ def test_quiet_hours_boundaries():
     assert not in_quiet_hours(start=night[0], end=night[1], at=dt.time(21, 59))
     assert not in_quiet_hours(start=None, end=dt.time(7, 0), at=dt.time(3, 0))
     assert not in_quiet_hours(start=dt.time(9, 0), end=dt.time(9, 0), at=dt.time(9, 0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    start=st.datetimes(min_value=dt.datetime(2011, 1, 1), max_value=dt.datetime(2035, 1, 1)),
+    minutes=st.integers(min_value=0, max_value=180),
+    slot=slots,
+)
+def test_the_database_prefilter_never_drops_a_slot_that_is_due(zone, start, minutes, slot):
+    """candidate_slots narrows the plans the database returns; a slot that occurs in the window must be in it."""
+    tz = ZoneInfo(zone)
+    begin = start.replace(tzinfo=UTC)
+    end = begin + dt.timedelta(minutes=minutes)
+    if occurrences_between(tz=tz, slot=slot, start=begin, end=end):
+        assert slot in candidate_slots(tz=tz, start=begin, end=end)
+
+
+@pytest.mark.parametrize(("day", "slot", "at_utc"), [
+    (dt.date(2026, 3, 8), "02:30", dt.datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),  # inside New York's skipped hour
+    (dt.date(2026, 11, 1), "01:30", dt.datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),  # first of the repeated hour
+    (dt.date(2026, 6, 15), "08:00", dt.datetime(2026, 6, 15, 12, 0, tzinfo=UTC)),
+])
+def test_the_prefilter_catches_the_transition_slots_in_a_one_minute_window(day, slot, at_utc):
+    ny = ZoneInfo("America/New_York")
+    assert slot in candidate_slots(tz=ny, start=at_utc - dt.timedelta(minutes=1), end=at_utc)
+    assert slot not in candidate_slots(tz=ny, start=at_utc, end=at_utc + dt.timedelta(minutes=1))
