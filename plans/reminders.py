@@ -6,8 +6,11 @@ How it fits together:
    "HH:MM" in the patient's time zone) that fell due since the last run into
    ReminderDelivery rows. The unique (plan, local date, slot, kind) constraint
    plus `ignore_conflicts` makes a second run, or a second dispatcher, harmless.
-   It is set-based: one query for the plans, the local-time arithmetic done
-   once per (time zone, slot), bulk inserts.
+   It is set-based: a watermark (ReminderDispatchState) bounds the window to
+   the time since the last run, the database returns only the plans whose
+   patient's zone has one of their slots in that window, the local-time
+   arithmetic is done once per (time zone, slot), and the rows go in with bulk
+   inserts: a constant number of queries whatever the number of plans.
 2. `claim_due_reminders` takes a batch of due pending rows with
    `select_for_update(skip_locked=True)` and stamps them claimed, so two
    dispatchers never hand the same row on.
@@ -18,10 +21,14 @@ How it fits together:
    the row skipped with the reason. The notification's dedupe key names the
    row, a third guard against sending twice.
 
+Follow-ups: when nothing has been logged on a plan for two full local days, the
+next reminder is replaced by a gentle follow-up, once per quiet streak (a log
+ends the streak).
+
 Daylight saving: a local time is read with `fold=0`, so a slot inside the hour
-that is skipped in spring fires once, at the same wall-clock offset after the
-jump (02:30 becomes 03:30), and a slot inside the hour that repeats in autumn
-fires once, at its first occurrence. A patient who changes time zone has their
+that is skipped in spring fires once, shifted by the length of the jump (02:30
+becomes 03:30), and a slot inside the hour that repeats in autumn fires once,
+at its first occurrence. A patient who changes time zone has their
 pending rows recomputed; rows for later slots are only made when they fall due,
 so they follow the new zone by construction.
 """
@@ -546,8 +553,9 @@ def dispatch_due_reminders(*, now: datetime, inline: bool = False, batch_size: i
     """
     batch_size = batch_size or settings.REMINDER_DISPATCH_BATCH_SIZE
     result = DispatchResult()
-    result.materialised = materialise_due_reminders(now=now)
+    # Rows left pending from earlier runs first: the rows made just now already follow the current time zones.
     result.rescheduled = reschedule_pending_reminders(now=now)
+    result.materialised = materialise_due_reminders(now=now)
     while True:
         ids = claim_due_reminders(now=now, limit=batch_size)
         result.claimed += len(ids)
