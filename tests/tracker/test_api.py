@@ -313,3 +313,36 @@ def test_the_schema_documents_the_tracker_endpoints(api_client):
     request_schema = schema["components"]["schemas"]["CheckInCreateRequest"]
     assert {"pain_at_rest", "client_id", "recorded_at", *SYMPTOM_FLAGS} <= set(request_schema["properties"])
     assert "prompt" in schema["components"]["schemas"]["CheckIn"]["properties"]
+
+
+# --- cost of a check-in ------------------------------------------------------------------------
+
+# Every query of a benign check-in (prompt level none) on PostgreSQL or SQLite, with force_authenticate
+# (a real request adds the JWT user lookup). Lower this when the create path gets cheaper; never raise it.
+CHECKIN_CREATE_QUERIES = 21
+
+
+def _queries_of_a_benign_checkin(physio, days_of_history: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import PlanExerciseFactory, PlanFactory
+
+    patient = PatientFactory(physiotherapists=[physio])
+    plan = PlanFactory(patient=patient, physiotherapist=physio, start_date=timezone.localdate() - timedelta(days=3))
+    PlanExerciseFactory(plan=plan)
+    now = timezone.now()
+    for day in range(days_of_history):
+        CheckInFactory(patient=patient, recorded_at=now - timedelta(days=day + 1))
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client_for(patient), BENIGN)
+    assert response.status_code == 201
+    assert response.json()["prompt"]["level"] == "none"
+    return len(queries)
+
+
+def test_a_checkin_costs_the_same_queries_with_1_or_60_days_of_history(physio):
+    with_one_day = _queries_of_a_benign_checkin(physio, 1)
+    with_sixty_days = _queries_of_a_benign_checkin(physio, 60)
+    assert with_one_day == with_sixty_days
+    assert with_sixty_days <= CHECKIN_CREATE_QUERIES
