@@ -361,7 +361,22 @@ def plan_evaluate_progression(*, plan: Plan, now: datetime | None = None) -> Eva
     return evaluation
 
 
-def plans_evaluate_for_patient(*, patient_id: int, now: datetime | None = None) -> None:
-    """Re-evaluate every active plan of a patient (after a check-in)."""
+def plan_reevaluate(*, plan_id: int, now: datetime | None = None) -> Evaluation | None:
+    """Re-evaluate one plan by id (after an exercise log); None if it is gone or not active."""
+    plan = Plan.objects.filter(pk=plan_id).first()
+    return plan_evaluate_progression(plan=plan, now=now) if plan is not None else None
+
+
+def plans_evaluate_for_patient(*, patient_id: int, now: datetime | None = None) -> int:
+    """Re-evaluate every active plan of a patient (after a check-in); returns how many were evaluated.
+
+    Each plan is evaluated in its own transaction, so a failure in one (logged) does not hold back the others.
+    """
+    evaluated = 0
     for plan in Plan.objects.filter(patient_id=patient_id, status=PlanStatus.ACTIVE):
-        plan_evaluate_progression(plan=plan, now=now)
+        try:
+            if plan_evaluate_progression(plan=plan, now=now) is not None:
+                evaluated += 1
+        except Exception:
+            logger.exception("progression evaluation of plan %s failed", plan.pk)
+    return evaluated

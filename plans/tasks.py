@@ -1,8 +1,8 @@
-"""Celery tasks for reminders: thin wrappers around plans.reminders."""
+"""Celery tasks of plans: thin wrappers around plans.reminders and plans.services."""
 from celery import shared_task
 from django.utils import timezone
 
-from . import reminders
+from . import reminders, services
 
 
 @shared_task
@@ -15,3 +15,19 @@ def dispatch_reminders() -> dict:
 def send_reminder(delivery_id: int) -> str:
     """Decide about and send one claimed reminder row; a repeat is harmless."""
     return reminders.deliver_reminder(delivery_id=delivery_id, now=timezone.now()).status
+
+
+@shared_task
+def evaluate_patient_progression(patient_id: int) -> int:
+    """Re-evaluate a patient's active plans after a check-in, as of now; returns how many were evaluated.
+
+    Safe to run twice or late: each plan is evaluated under its row lock from what is stored when it runs.
+    """
+    return services.plans_evaluate_for_patient(patient_id=patient_id)
+
+
+@shared_task
+def evaluate_plan_progression(plan_id: int) -> str:
+    """Re-evaluate one plan after an exercise log, as of now; returns the suggestion ("" if not active)."""
+    evaluation = services.plan_reevaluate(plan_id=plan_id)
+    return evaluation.suggestion if evaluation is not None else ""

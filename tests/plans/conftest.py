@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
 import pytest
+from django.test import TestCase
 
 from plans.services import plan_create
 from tracker.models import CheckIn, ExerciseLog
@@ -27,21 +28,27 @@ def make_plan(physio, patient, meniscus):
 
 def record_checkin(patient, recorded_at: datetime, *, pain_at_rest=1, pain_during_activity=2, swelling="none",
                    **flags) -> CheckIn:
-    """Store a check-in as the tracker would (without screening) and tell the listeners, as its service does."""
-    checkin = CheckIn.objects.create(
-        patient=patient, recorded_at=recorded_at, pain_at_rest=pain_at_rest,
-        pain_during_activity=pain_during_activity, swelling=swelling, **flags,
-    )
-    checkin_recorded.send(sender=CheckIn, checkin=checkin)
+    """Store a check-in as the tracker would (without screening) and tell the listeners, as its service does.
+
+    The listeners queue the progression re-evaluation on commit; the test's transaction never commits, so
+    the callbacks are run here, as a real commit would (Celery runs eagerly in tests).
+    """
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        checkin = CheckIn.objects.create(
+            patient=patient, recorded_at=recorded_at, pain_at_rest=pain_at_rest,
+            pain_during_activity=pain_during_activity, swelling=swelling, **flags,
+        )
+        checkin_recorded.send(sender=CheckIn, checkin=checkin)
     return checkin
 
 
 def record_log(plan_exercise, day: date, *, pain_during=1) -> ExerciseLog:
-    log = ExerciseLog.objects.create(
-        patient_id=plan_exercise.plan.patient_id, plan_exercise=plan_exercise, date=day,
-        sets_done=plan_exercise.sets, reps_done=plan_exercise.reps, pain_during=pain_during,
-    )
-    exercise_logged.send(sender=ExerciseLog, log=log)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # as in record_checkin
+        log = ExerciseLog.objects.create(
+            patient_id=plan_exercise.plan.patient_id, plan_exercise=plan_exercise, date=day,
+            sets_done=plan_exercise.sets, reps_done=plan_exercise.reps, pain_during=pain_during,
+        )
+        exercise_logged.send(sender=ExerciseLog, log=log)
     return log
 
 

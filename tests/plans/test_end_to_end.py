@@ -29,7 +29,8 @@ def ok(response, status=200):
     return response.json()
 
 
-def test_physio_adds_a_patient_assigns_a_meniscus_plan_and_takes_it_to_completion(catalog):
+def test_physio_adds_a_patient_assigns_a_meniscus_plan_and_takes_it_to_completion(
+        catalog, django_capture_on_commit_callbacks):
     PhysiotherapistFactory(username="dr-silva")
     with time_machine.travel(START, tick=False) as clock:
         physio = signed_in("dr-silva", PASSWORD)
@@ -64,18 +65,21 @@ def test_physio_adds_a_patient_assigns_a_meniscus_plan_and_takes_it_to_completio
             assert mid["logged_sessions"] == session + 1
             assert mid["done"] is (session + 1 == first["times_per_day"])
 
-        # Five good days of check-ins and every session: the plan suggests moving on.
+        # Five good days of check-ins and every session: the plan suggests moving on. Each record queues the
+        # plan's re-evaluation on commit; the test's transaction never commits, so the callbacks are run here.
         for day in range(6):
             clock.move_to(START + timedelta(days=day, hours=10))
             maria = signed_in("maria", "knee-better-by-summer")
             for exercise in ok(maria.get("/api/v1/today/"))["exercises"]:
                 for _ in range(exercise["times_per_day"] if not exercise["done"] else 0):
-                    ok(maria.post("/api/v1/exercise-logs/", {
-                        "plan_exercise": exercise["id"], "sets_done": exercise["sets"],
-                        "reps_done": exercise["reps"], "pain_during": 1}, format="json"), 201)
+                    with django_capture_on_commit_callbacks(execute=True):
+                        ok(maria.post("/api/v1/exercise-logs/", {
+                            "plan_exercise": exercise["id"], "sets_done": exercise["sets"],
+                            "reps_done": exercise["reps"], "pain_during": 1}, format="json"), 201)
             assert all(e["done"] for e in ok(maria.get("/api/v1/today/"))["exercises"])
-            checkin = ok(maria.post("/api/v1/checkins/", {
-                "pain_at_rest": 1, "pain_during_activity": 2, "swelling": "mild"}, format="json"), 201)
+            with django_capture_on_commit_callbacks(execute=True):
+                checkin = ok(maria.post("/api/v1/checkins/", {
+                    "pain_at_rest": 1, "pain_during_activity": 2, "swelling": "mild"}, format="json"), 201)
             assert checkin["prompt"]["level"] == "none"
 
         physio = signed_in("dr-silva", PASSWORD)

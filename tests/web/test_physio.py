@@ -38,7 +38,7 @@ def test_patient_pages_are_forbidden_to_a_physiotherapist(physio_web):
         assert physio_web.get(path).status_code == 403, path
 
 
-def test_caseload_is_triaged_by_risk(catalog, physio, physio_web):
+def test_caseload_is_triaged_by_risk(catalog, physio, physio_web, django_capture_on_commit_callbacks):
     from plans.services import plan_create
 
     def on_caseload(name):
@@ -52,10 +52,12 @@ def test_caseload_is_triaged_by_risk(catalog, physio, physio_web):
     # Not on this caseload: never listed, whatever their alerts.
     stranger = PatientFactory(username="stranger", physiotherapists=[PhysiotherapistFactory()])
     checkin(stranger, trouble_breathing=True)
-    # Worsening: pain rising over the check-ins of the plan's phase.
+    # Worsening: pain rising over the check-ins of the plan's phase. The plan is re-evaluated after each
+    # check-in commits (a queued task); the test's transaction never commits, so the callbacks are run here.
     plan_create(physiotherapist=physio, patient_id=worse.pk, condition_slug="meniscus-tear")
     for rest in (1, 3, 5):
-        checkin(worse, pain_at_rest=rest, swelling="none")
+        with django_capture_on_commit_callbacks(execute=True):
+            checkin(worse, pain_at_rest=rest, swelling="none")
 
     order = caseload_order(physio_web)
     assert order[:3] == ["emergency", "urgent", "worse"]
