@@ -139,7 +139,16 @@ class ReminderDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "local_date", "slot", "kind"], name="reminder_once_per_slot"),
         ]
-        indexes = [models.Index(fields=["status", "due_at"], name="reminder_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="reminder_due_idx"),
+            # The dispatcher's claim reads the due rows nobody holds in this order: a partial index stays as
+            # small as the backlog, and no sort of every pending row per batch.
+            models.Index(fields=["due_at", "id"], name="reminder_unclaimed_due_idx",
+                         condition=models.Q(status="pending", claimed_at__isnull=True)),
+            # Claims whose worker died, taken again after the lease.
+            models.Index(fields=["claimed_at"], name="reminder_claimed_idx",
+                         condition=models.Q(status="pending", claimed_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for plan {self.plan_id} on {self.local_date} at {self.slot} ({self.status})"

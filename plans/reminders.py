@@ -34,10 +34,11 @@ so they follow the new zone by construction.
 """
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
+from functools import partial, reduce
+from operator import or_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -47,7 +48,7 @@ from django.db.models import Count, Max, Q, TextField
 from django.db.models.functions import Cast, Greatest
 
 from kneerehab.notifications.models import ChannelDelivery, ChannelDeliveryStatus
-from kneerehab.notifications.services import deliver_channel, notify
+from kneerehab.notifications.services import NotificationRequest, deliver_channel, notify_many
 from tracker.models import ExerciseLog
 
 from .models import (
@@ -287,16 +288,22 @@ def claim_due_reminders(*, now: datetime, limit: int) -> list[int]:
 
     Rows locked by another dispatcher are skipped, not waited for; a claim that
     was never finished (a worker died) expires after the lease and is taken again.
+    Unclaimed rows are read through a partial index in claim order (no sort of
+    the whole backlog); claims past their lease, rare, come second.
     """
     lease_expired = now - timedelta(minutes=settings.REMINDER_CLAIM_LEASE_MINUTES)
+    due = ReminderDelivery.objects.select_for_update(skip_locked=True).filter(
+        status=DeliveryStatus.PENDING, due_at__lte=now
+    )
     with transaction.atomic():
         ids = list(
-            ReminderDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=DeliveryStatus.PENDING, due_at__lte=now)
-            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease_expired))
-            .order_by("due_at", "id")
-            .values_list("id", flat=True)[:limit]
+            due.filter(claimed_at__isnull=True).order_by("due_at", "id").values_list("id", flat=True)[:limit]
         )
+        if len(ids) < limit:
+            ids += list(
+                due.filter(claimed_at__lt=lease_expired).order_by("due_at", "id")
+                .values_list("id", flat=True)[:limit - len(ids)]
+            )
         if ids:
             ReminderDelivery.objects.filter(pk__in=ids).update(claimed_at=now)
     return ids
@@ -308,6 +315,14 @@ def release_claims(*, ids: list[int]) -> None:
 
 
 # --- 3. Deliver ---------------------------------------------------------------
+#
+# A claimed batch is decided as a whole: a fixed number of queries load what
+# every row needs (plans and patients, the current phase's exercises, the logs
+# around the rows' dates, the follow-ups already sent), each row is decided in
+# Python, the inbox items and their email/push rows go in with bulk inserts, and
+# the rows' outcomes are written with a few updates, all in one transaction.
+# Only rows still pending in the locked re-read are acted on, so a batch run
+# twice sends nothing twice.
 
 @dataclass(frozen=True)
 class Outcome:
@@ -316,35 +331,11 @@ class Outcome:
     notification_ids: tuple[int, ...] = ()
 
 
-def _remaining_today(*, plan: Plan, local_date: date) -> tuple[list[PlanExercise], int]:
-    """The current phase's exercises logged fewer times than prescribed on that local date, and how many there are."""
-    exercises = list(
-        PlanExercise.objects.filter(plan=plan, phase=plan.current_phase).select_related("exercise").order_by("order")
-    )
-    done = dict(
-        ExerciseLog.objects.filter(plan_exercise__in=exercises, date=local_date)
-        .values("plan_exercise_id").annotate(n=Count("id")).values_list("plan_exercise_id", "n")
-    )
-    return [e for e in exercises if done.get(e.pk, 0) < e.times_per_day], len(exercises)
-
-
-def follow_up_due(*, plan: Plan, local_date: date) -> bool:
-    """Nothing logged on the plan for FOLLOW_UP_AFTER_DAYS full local days, and no follow-up sent yet in this streak.
-
-    The streak starts the day after the last log (or on the start date); a log
-    ends it, so the next quiet stretch earns a follow-up of its own.
-    """
-    last_logged = ExerciseLog.objects.filter(plan_exercise__plan=plan, date__lte=local_date).aggregate(
-        last=Max("date")
-    )["last"]
-    streak_start = plan.start_date
-    if last_logged is not None and last_logged >= streak_start:
-        streak_start = last_logged + timedelta(days=1)
-    if (local_date - streak_start).days < FOLLOW_UP_AFTER_DAYS:
-        return False
-    return not ReminderDelivery.objects.filter(
-        plan=plan, kind=FOLLOW_UP, status=DeliveryStatus.SENT, local_date__gte=streak_start
-    ).exists()
+FOLLOW_UP_TITLE = "How is your knee doing?"
+FOLLOW_UP_BODY = (
+    "Nothing has been logged on your plan for two days. A short session still helps. "
+    "If pain or swelling is what is stopping you, record a check-in so your physiotherapist can adjust the plan."
+)
 
 
 def _reminder_text(remaining: list[PlanExercise]) -> tuple[str, str]:
@@ -358,142 +349,299 @@ def _reminder_text(remaining: list[PlanExercise]) -> tuple[str, str]:
     return "Time for your knee exercises", body
 
 
-FOLLOW_UP_TITLE = "How is your knee doing?"
-FOLLOW_UP_BODY = (
-    "Nothing has been logged on your plan for two days. A short session still helps. "
-    "If pain or swelling is what is stopping you, record a check-in so your physiotherapist can adjust the plan."
-)
-
-
-def _skip(row: ReminderDelivery, *, reason: str) -> Outcome:
-    row.status = DeliveryStatus.SKIPPED
-    row.skip_reason = reason
-    row.save(update_fields=["status", "skip_reason", "attempts", "due_at"])
-    return Outcome("skipped", reason)
-
-
-def _send(row: ReminderDelivery, *, now: datetime, title: str, body: str, enqueue_channels: bool) -> int:
-    notification = notify(
-        recipient=row.plan.patient, kind=row.kind, title=title, body=body, link=TODAY_LINK,
-        dedupe_key=f"{row.kind}:{row.pk}", enqueue=enqueue_channels,
-    )
-    row.status = DeliveryStatus.SENT
-    row.sent_at = now
-    row.last_error = ""
-    row.save(update_fields=["status", "sent_at", "attempts", "due_at", "last_error"])
-    return notification.pk
-
-
-def _follow_up_in_place_of(row: ReminderDelivery, *, now: datetime, enqueue_channels: bool) -> int | None:
-    """When a follow-up is due it replaces this reminder (one message, not two); returns its notification id."""
-    # Decide follow-ups one at a time per plan, so two slots handled at once cannot both send one.
-    Plan.objects.select_for_update().filter(pk=row.plan_id).values_list("pk").first()
-    if not follow_up_due(plan=row.plan, local_date=row.local_date):
-        return None
-    follow_up, created = ReminderDelivery.objects.get_or_create(
-        plan=row.plan, local_date=row.local_date, slot=row.slot, kind=FOLLOW_UP,
-        defaults={"due_at": row.due_at, "claimed_at": now},
-    )
-    if not created and follow_up.status != DeliveryStatus.PENDING:
-        return None
-    follow_up.plan = row.plan
-    follow_up.attempts += 1
-    return _send(follow_up, now=now, title=FOLLOW_UP_TITLE, body=FOLLOW_UP_BODY, enqueue_channels=enqueue_channels)
-
-
-def _decide_and_send(row: ReminderDelivery, *, now: datetime, enqueue_channels: bool) -> Outcome:
-    plan = row.plan
-    patient = plan.patient
-    tz = _zone(patient.timezone)
-    if tz is None:
-        return _skip(row, reason=f"unknown time zone {patient.timezone!r}")
-
-    # The patient may have changed time zone since the row was made.
-    row.due_at = reminder_instant(local_date=row.local_date, slot=row.slot, tz=tz)
-    if row.due_at > now:
-        row.claimed_at = None
-        row.save(update_fields=["due_at", "claimed_at"])
-        return Outcome("rescheduled")
-
-    row.attempts += 1
+def _cheap_skip_reason(row: ReminderDelivery, *, now: datetime, tz: ZoneInfo) -> str | None:
+    """Why a row is skipped, from the row, its plan and its patient alone; None if it may go out."""
+    plan, patient = row.plan, row.plan.patient
     if plan.status != PlanStatus.ACTIVE:
-        return _skip(row, reason=f"plan is {plan.status}")
+        return f"plan is {plan.status}"
     if row.local_date < plan.start_date:
-        return _skip(row, reason="plan has not started")
+        return "plan has not started"
     if row.kind == REMINDER and row.slot not in {normalise_slot(t) for t in plan.reminder_times or []}:
-        return _skip(row, reason="reminder time removed from the plan")
+        return "reminder time removed from the plan"
     if not patient.reminders_enabled:
-        return _skip(row, reason="reminders are turned off")
+        return "reminders are turned off"
     late = now - row.due_at
     window = settings.REMINDER_MISSED_WINDOW_MINUTES
     if late > timedelta(minutes=window):
-        return _skip(row, reason=f"missed: due {int(late.total_seconds() // 60)} minutes earlier, "
-                                 f"beyond the {window}-minute window")
+        return f"missed: due {int(late.total_seconds() // 60)} minutes earlier, beyond the {window}-minute window"
     if in_quiet_hours(start=patient.quiet_hours_start, end=patient.quiet_hours_end, at=now.astimezone(tz).time()):
-        return _skip(row, reason="quiet hours")
-
-    remaining, prescribed = _remaining_today(plan=plan, local_date=row.local_date)
-    if prescribed == 0:
-        return _skip(row, reason="no exercises prescribed in the current phase")
-
-    if row.kind == FOLLOW_UP:
-        if not follow_up_due(plan=plan, local_date=row.local_date):
-            return _skip(row, reason="exercises were logged")
-        sent = _send(row, now=now, title=FOLLOW_UP_TITLE, body=FOLLOW_UP_BODY, enqueue_channels=enqueue_channels)
-        return Outcome("sent", notification_ids=(sent,))
-
-    if not remaining:
-        return _skip(row, reason="today's exercises are all logged")
-    follow_up = _follow_up_in_place_of(row, now=now, enqueue_channels=enqueue_channels)
-    if follow_up is not None:
-        outcome = _skip(row, reason="a follow-up went out in its place")
-        return Outcome(outcome.status, outcome.reason, notification_ids=(follow_up,))
-    title, body = _reminder_text(remaining)
-    sent = _send(row, now=now, title=title, body=body, enqueue_channels=enqueue_channels)
-    return Outcome("sent", notification_ids=(sent,))
+        return "quiet hours"
+    return None
 
 
-def deliver_reminder(*, delivery_id: int, now: datetime, enqueue_channels: bool = True) -> Outcome:
-    """Decide about one reminder row and send it or skip it, once.
+class _PlanActivity:
+    """What a batch needs to know about its plans' exercises and logs, loaded in a few queries.
 
-    Safe to call twice or from two workers: the row is locked (a row another
-    worker holds is left to it) and only a pending row is acted on. An
-    unexpected error is recorded on the row, which stays pending under its
-    claim so that a later dispatch retries it, until REMINDER_MAX_ATTEMPTS.
+    `follow_up_due` is the rule: nothing logged on the plan for
+    FOLLOW_UP_AFTER_DAYS full local days, and no follow-up sent yet in this
+    streak. The streak starts the day after the last log (or on the start date);
+    a log ends it, so the next quiet stretch earns a follow-up of its own.
+    """
+
+    def __init__(self, plans: list[Plan], dates: set[date]):
+        plan_ids = [p.pk for p in plans]
+        self.exercises: dict[int, list[PlanExercise]] = defaultdict(list)
+        self.done: dict[tuple[int, date], int] = {}  # (plan exercise, date) -> times logged
+        self.log_dates: dict[int, set[date]] = defaultdict(set)  # plan -> dates logged in the recent range
+        self.older_last_log: dict[int, date] = {}
+        self.last_follow_up: dict[int, date] = {}
+        if not plans:
+            return
+        by_phase: dict[str, list[int]] = defaultdict(list)
+        for plan in plans:
+            by_phase[plan.current_phase].append(plan.pk)
+        current = reduce(or_, (Q(plan_id__in=ids, phase=phase) for phase, ids in by_phase.items()))
+        for plan_exercise in (PlanExercise.objects.filter(current).select_related("exercise")
+                              .order_by("plan_id", "order", "id")):
+            self.exercises[plan_exercise.plan_id].append(plan_exercise)
+        # Every log that decides a row: on its date, or in the days before it that make a streak.
+        self.recent_from = min(dates) - timedelta(days=FOLLOW_UP_AFTER_DAYS)
+        recent = (
+            ExerciseLog.objects.filter(plan_exercise__plan_id__in=plan_ids, date__gte=self.recent_from,
+                                       date__lte=max(dates))
+            .order_by().values_list("plan_exercise_id", "plan_exercise__plan_id", "date").annotate(n=Count("id"))
+        )
+        for plan_exercise_id, plan_id, day, times in recent:
+            self.done[(plan_exercise_id, day)] = times
+            self.log_dates[plan_id].add(day)
+
+    def load_streaks(self, plan_ids: set[int]) -> None:
+        """The last log before the recent range and the last follow-up sent, for plans that may need a follow-up."""
+        if not plan_ids:
+            return
+        self.older_last_log = dict(
+            ExerciseLog.objects.filter(plan_exercise__plan_id__in=plan_ids, date__lt=self.recent_from)
+            .order_by().values("plan_exercise__plan_id").annotate(last=Max("date"))
+            .values_list("plan_exercise__plan_id", "last")
+        )
+        self.last_follow_up = dict(
+            ReminderDelivery.objects.filter(plan_id__in=plan_ids, kind=FOLLOW_UP, status=DeliveryStatus.SENT)
+            .order_by().values("plan_id").annotate(last=Max("local_date")).values_list("plan_id", "last")
+        )
+
+    def remaining(self, plan: Plan, local_date: date) -> list[PlanExercise]:
+        return [e for e in self.exercises[plan.pk] if self.done.get((e.pk, local_date), 0) < e.times_per_day]
+
+    def quiet_since(self, plan: Plan, local_date: date) -> date:
+        """The first day of the quiet streak that `local_date` is in."""
+        logged = [d for d in self.log_dates[plan.pk] if d <= local_date]
+        last = max(logged) if logged else self.older_last_log.get(plan.pk)
+        if last is not None and last >= plan.start_date:
+            return last + timedelta(days=1)
+        return plan.start_date
+
+    def may_need_follow_up(self, plan: Plan, local_date: date) -> bool:
+        """Cheap first test (no streak data needed): false when the recent logs already rule a follow-up out."""
+        return (local_date - self.quiet_since(plan, local_date)).days >= FOLLOW_UP_AFTER_DAYS
+
+    def follow_up_due(self, plan: Plan, local_date: date) -> bool:
+        streak_start = self.quiet_since(plan, local_date)
+        if (local_date - streak_start).days < FOLLOW_UP_AFTER_DAYS:
+            return False
+        last_sent = self.last_follow_up.get(plan.pk)
+        return last_sent is None or last_sent < streak_start
+
+    def follow_up_sent(self, plan: Plan, local_date: date) -> None:
+        """A follow-up decided in this batch counts for the plan's later rows in the same batch."""
+        self.last_follow_up[plan.pk] = max(local_date, self.last_follow_up.get(plan.pk, local_date))
+
+
+@dataclass
+class _Send:
+    row: ReminderDelivery
+    title: str
+    body: str
+    in_place_of: ReminderDelivery | None = None
+
+
+def _follow_up_rows(wanted: list[ReminderDelivery], *, now: datetime) -> dict[tuple, ReminderDelivery]:
+    """The follow-up rows to send in place of these reminder rows: made if missing, locked, still pending.
+
+    A follow-up row that exists and is already done, or is held by another
+    worker, is not returned: that reminder goes out as a plain reminder.
+    """
+    if not wanted:
+        return {}
+    keys = {(r.plan_id, r.local_date, r.slot) for r in wanted}
+    ReminderDelivery.objects.bulk_create(
+        [ReminderDelivery(plan_id=r.plan_id, local_date=r.local_date, slot=r.slot, kind=FOLLOW_UP, due_at=r.due_at,
+                          claimed_at=now) for r in sorted(wanted, key=lambda r: (r.plan_id, r.local_date, r.slot))],
+        ignore_conflicts=True,
+    )
+    found = (
+        ReminderDelivery.objects.select_for_update(skip_locked=True)
+        .filter(plan_id__in={k[0] for k in keys}, local_date__in={k[1] for k in keys}, kind=FOLLOW_UP,
+                status=DeliveryStatus.PENDING)
+    )
+    return {key: row for row in found if (key := (row.plan_id, row.local_date, row.slot)) in keys}
+
+
+def _deliver_batch(ids: list[int], *, now: datetime, enqueue_channels: bool) -> dict[int, Outcome]:
+    outcomes = {pk: Outcome("taken") for pk in ids}
+    rows = list(
+        ReminderDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("plan__patient")
+        .filter(pk__in=ids, status=DeliveryStatus.PENDING)
+        .order_by("pk")
+    )
+    skips: list[tuple[ReminderDelivery, str]] = []
+    moved: list[ReminderDelivery] = []
+    candidates: list[ReminderDelivery] = []
+    for row in rows:
+        tz = _zone(row.plan.patient.timezone)
+        if tz is None:
+            skips.append((row, f"unknown time zone {row.plan.patient.timezone!r}"))
+            continue
+        # The patient may have changed time zone since the row was made.
+        instant = reminder_instant(local_date=row.local_date, slot=row.slot, tz=tz)
+        if instant != row.due_at:
+            row.due_at = instant
+            moved.append(row)
+        if instant > now:
+            row.claimed_at = None
+            outcomes[row.pk] = Outcome("rescheduled")
+            continue
+        row.attempts += 1
+        reason = _cheap_skip_reason(row, now=now, tz=tz)
+        if reason:
+            skips.append((row, reason))
+        else:
+            candidates.append(row)
+
+    sends: list[_Send] = []
+    if candidates:
+        plans = {row.plan_id: row.plan for row in candidates}
+        # Follow-ups are decided one batch at a time per plan, so two batches holding slots of the same plan
+        # cannot both send one. Locked in id order, so that two batches never wait on each other in a circle.
+        list(Plan.objects.select_for_update().filter(pk__in=plans).order_by("pk").values_list("pk", flat=True))
+        activity = _PlanActivity(list(plans.values()), {row.local_date for row in candidates})
+        candidates.sort(key=lambda r: (r.due_at, r.pk))
+        activity.load_streaks({r.plan_id for r in candidates if activity.may_need_follow_up(r.plan, r.local_date)})
+        in_place: list[tuple[ReminderDelivery, list[PlanExercise]]] = []
+        for row in candidates:
+            plan = row.plan
+            if not activity.exercises[plan.pk]:
+                skips.append((row, "no exercises prescribed in the current phase"))
+            elif row.kind == FOLLOW_UP:
+                if activity.follow_up_due(plan, row.local_date):
+                    activity.follow_up_sent(plan, row.local_date)
+                    sends.append(_Send(row, FOLLOW_UP_TITLE, FOLLOW_UP_BODY))
+                else:
+                    skips.append((row, "exercises were logged"))
+            elif not (remaining := activity.remaining(plan, row.local_date)):
+                skips.append((row, "today's exercises are all logged"))
+            elif activity.follow_up_due(plan, row.local_date):
+                # The follow-up replaces this reminder (one message, not two).
+                activity.follow_up_sent(plan, row.local_date)
+                in_place.append((row, remaining))
+            else:
+                sends.append(_Send(row, *_reminder_text(remaining)))
+        follow_ups = _follow_up_rows([row for row, _ in in_place], now=now)
+        for row, remaining in in_place:
+            follow_up = follow_ups.get((row.plan_id, row.local_date, row.slot))
+            if follow_up is None:
+                sends.append(_Send(row, *_reminder_text(remaining)))
+            else:
+                follow_up.plan = row.plan
+                sends.append(_Send(follow_up, FOLLOW_UP_TITLE, FOLLOW_UP_BODY, in_place_of=row))
+                skips.append((row, "a follow-up went out in its place"))
+
+    # Into the inbox in the order the slots fell due.
+    sends.sort(key=lambda s: (s.row.due_at, (s.in_place_of or s.row).pk))
+    notifications = notify_many(
+        requests=[NotificationRequest(recipient=s.row.plan.patient, kind=s.row.kind, title=s.title, body=s.body,
+                                      link=TODAY_LINK, dedupe_key=f"{s.row.kind}:{s.row.pk}") for s in sends],
+        enqueue=enqueue_channels,
+    )
+    _record_outcomes(sends=sends, skips=skips, moved=moved, now=now)
+
+    for send, notification in zip(sends, notifications, strict=True):
+        if send.in_place_of is not None:
+            outcomes[send.in_place_of.pk] = Outcome("skipped", "a follow-up went out in its place", (notification.pk,))
+        else:
+            outcomes[send.row.pk] = Outcome("sent", notification_ids=(notification.pk,))
+    for row, reason in skips:
+        if outcomes[row.pk].status != "skipped":
+            outcomes[row.pk] = Outcome("skipped", reason)
+    return outcomes
+
+
+def _record_outcomes(*, sends: list[_Send], skips: list[tuple[ReminderDelivery, str]],
+                     moved: list[ReminderDelivery], now: datetime) -> None:
+    """A few updates for the whole batch: one per kind of outcome, not one per row."""
+    if moved:  # only rows of patients who changed time zone
+        ReminderDelivery.objects.bulk_update(moved, ["due_at", "claimed_at"])
+    if sends:
+        # attempts were counted on the locked rows in Python; a new follow-up row counts its first attempt here.
+        for send in sends:
+            if send.row.kind == FOLLOW_UP and send.in_place_of is not None:
+                send.row.attempts += 1
+        by_attempts: dict[int, list[int]] = defaultdict(list)
+        for send in sends:
+            by_attempts[send.row.attempts].append(send.row.pk)
+        for attempts, pks in by_attempts.items():
+            ReminderDelivery.objects.filter(pk__in=pks).update(
+                status=DeliveryStatus.SENT, sent_at=now, last_error="", attempts=attempts
+            )
+    by_reason: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for row, reason in skips:
+        by_reason[(reason, row.attempts)].append(row.pk)
+    for (reason, attempts), pks in by_reason.items():
+        ReminderDelivery.objects.filter(pk__in=pks).update(
+            status=DeliveryStatus.SKIPPED, skip_reason=reason[:200], attempts=attempts
+        )
+
+
+def _record_error(delivery_id: int, exc: Exception) -> Outcome:
+    """An unexpected error stays on the row, which keeps its claim so that a later dispatch retries it."""
+    error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    with transaction.atomic():
+        row = ReminderDelivery.objects.select_for_update().filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING
+        ).first()
+        if row is None:
+            return Outcome("taken")
+        row.attempts += 1
+        row.last_error = error
+        if row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+            row.status = DeliveryStatus.FAILED
+        row.save(update_fields=["attempts", "last_error", "status"])
+    return Outcome("failed" if row.status == DeliveryStatus.FAILED else "error", error)
+
+
+def deliver_reminders(*, ids: list[int], now: datetime, enqueue_channels: bool = True) -> dict[int, Outcome]:
+    """Decide about a batch of reminder rows and send or skip each, once; returns each row's outcome.
+
+    Safe to call twice or from two workers: the rows are locked (rows another
+    worker holds are left to it, "taken") and only pending rows are acted on.
+    If the batch raises, each row is tried on its own, so that one bad row
+    neither holds back the others nor hides which row it was; its error is
+    recorded on it and a later dispatch retries it, until REMINDER_MAX_ATTEMPTS.
     """
     try:
         with transaction.atomic():
-            row = (
-                ReminderDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("plan__patient")
-                .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-                .first()
-            )
-            if row is None:
-                return Outcome("taken")
-            return _decide_and_send(row, now=now, enqueue_channels=enqueue_channels)
-    except Exception as exc:  # recorded on the row and retried by a later dispatch
-        logger.exception("reminder %s could not be delivered", delivery_id)
-        error = f"{exc.__class__.__name__}: {exc}"[:2000]
-        with transaction.atomic():
-            row = ReminderDelivery.objects.select_for_update().filter(
-                pk=delivery_id, status=DeliveryStatus.PENDING
-            ).first()
-            if row is None:
-                return Outcome("taken")
-            row.attempts += 1
-            row.last_error = error
-            if row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-                row.status = DeliveryStatus.FAILED
-            row.save(update_fields=["attempts", "last_error", "status"])
-        return Outcome("failed" if row.status == DeliveryStatus.FAILED else "error", error)
+            return _deliver_batch(ids, now=now, enqueue_channels=enqueue_channels)
+    except Exception as exc:
+        if len(ids) > 1:
+            logger.warning("a batch of %s reminders failed; trying them one by one", len(ids), exc_info=True)
+            outcomes = {}
+            for pk in ids:
+                outcomes.update(deliver_reminders(ids=[pk], now=now, enqueue_channels=enqueue_channels))
+            return outcomes
+        logger.exception("reminder %s could not be delivered", ids[0])
+        return {ids[0]: _record_error(ids[0], exc)}
 
 
-def send_channels_now(*, notification_ids: tuple[int, ...]) -> None:
-    """Send a notification's pending email and push in this process instead of through the broker."""
+def deliver_reminder(*, delivery_id: int, now: datetime, enqueue_channels: bool = True) -> Outcome:
+    """`deliver_reminders` for one row."""
+    return deliver_reminders(ids=[delivery_id], now=now, enqueue_channels=enqueue_channels)[delivery_id]
+
+
+def send_channels_now(*, notification_ids: list[int] | tuple[int, ...]) -> None:
+    """Send notifications' pending email and push in this process instead of through the broker."""
     pending = ChannelDelivery.objects.filter(
         notification_id__in=notification_ids, status=ChannelDeliveryStatus.PENDING
-    ).values_list("pk", flat=True)
+    ).order_by("pk").values_list("pk", flat=True)
     for pk in list(pending):
         deliver_channel(delivery_id=pk)
 
@@ -526,30 +674,29 @@ class DispatchResult:
 
 
 def _hand_off(ids: list[int], result: DispatchResult) -> None:
-    """Queue one send task per claimed row.
+    """Queue one send task for a claimed batch (one publish, whatever its size).
 
-    If the broker is unreachable the rest are released, so that the next run takes them again.
+    If the broker is unreachable the batch is released, so that the next run takes it again.
     """
-    from .tasks import send_reminder
+    from .tasks import send_reminder_batch
 
-    for index, pk in enumerate(ids):
-        try:
-            send_reminder.delay(pk)
-        except Exception:
-            logger.warning("broker unreachable; %s reminders stay pending for the next dispatch",
-                           len(ids) - index, exc_info=True)
-            release_claims(ids=ids[index:])
-            result.broker_unreachable = True
-            return
-        result.queued += 1
+    try:
+        send_reminder_batch.delay(ids)
+    except Exception:
+        logger.warning("broker unreachable; %s reminders stay pending for the next dispatch", len(ids),
+                       exc_info=True)
+        release_claims(ids=ids)
+        result.broker_unreachable = True
+        return
+    result.queued += len(ids)
 
 
 def dispatch_due_reminders(*, now: datetime, inline: bool = False, batch_size: int | None = None) -> DispatchResult:
-    """One dispatcher run: make the rows that fell due, then claim them in batches and send each.
+    """One dispatcher run: make the rows that fell due, then claim them in batches and send each batch.
 
-    With `inline` (the management command) each row is decided, and its email
-    and push sent, in this process; otherwise each row goes to the
-    `send_reminder` task once the claim has committed.
+    With `inline` (the management command) each batch is decided, and its email
+    and push sent, in this process; otherwise each batch goes to one
+    `send_reminder_batch` task once its claim has committed.
     """
     batch_size = batch_size or settings.REMINDER_DISPATCH_BATCH_SIZE
     result = DispatchResult()
@@ -559,13 +706,13 @@ def dispatch_due_reminders(*, now: datetime, inline: bool = False, batch_size: i
     while True:
         ids = claim_due_reminders(now=now, limit=batch_size)
         result.claimed += len(ids)
-        if inline:
-            for pk in ids:
-                outcome = deliver_reminder(delivery_id=pk, now=now, enqueue_channels=False)
+        if inline and ids:
+            outcomes = deliver_reminders(ids=ids, now=now, enqueue_channels=False)
+            for outcome in outcomes.values():
                 result.outcomes[outcome.status] += 1
                 if outcome.status == "skipped":
                     result.skip_reasons[outcome.reason.split(":")[0]] += 1
-                send_channels_now(notification_ids=outcome.notification_ids)
+            send_channels_now(notification_ids=[pk for o in outcomes.values() for pk in o.notification_ids])
         elif ids:
             transaction.on_commit(partial(_hand_off, ids, result))
             if result.broker_unreachable:  # no point claiming more now; the next run tries again

@@ -1,4 +1,6 @@
 """Celery tasks of plans: thin wrappers around plans.reminders and plans.services."""
+from collections import Counter
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -12,8 +14,18 @@ def dispatch_reminders() -> dict:
 
 
 @shared_task(acks_late=True)
+def send_reminder_batch(delivery_ids: list[int]) -> dict:
+    """Decide about and send a claimed batch of reminder rows at once; a repeat is harmless. Counts by outcome."""
+    outcomes = reminders.deliver_reminders(ids=delivery_ids, now=timezone.now())
+    return dict(Counter(outcome.status for outcome in outcomes.values()))
+
+
+@shared_task(acks_late=True)
 def send_reminder(delivery_id: int) -> str:
-    """Decide about and send one claimed reminder row; a repeat is harmless."""
+    """Decide about and send one claimed reminder row; a repeat is harmless.
+
+    The dispatcher queues batches (send_reminder_batch); this stays for messages queued before that.
+    """
     return reminders.deliver_reminder(delivery_id=delivery_id, now=timezone.now()).status
 
 

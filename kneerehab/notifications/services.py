@@ -1,5 +1,6 @@
 """Writes on notifications: create (inbox + outbox rows), deliver a channel, mark read."""
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils import timezone
 from kneerehab.users.models import User
 
 from . import channels
-from .models import Channel, ChannelDelivery, ChannelDeliveryStatus, Notification
+from .models import Channel, ChannelDelivery, ChannelDeliveryStatus, Device, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,95 @@ def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
     for delivery in deliveries if enqueue else ():
         transaction.on_commit(lambda pk=delivery.pk: enqueue_delivery(pk))
     return notification
+
+
+@dataclass(frozen=True)
+class NotificationRequest:
+    """One notification for `notify_many`; the dedupe key is required, as it is how the stored rows are found."""
+
+    recipient: User
+    kind: str
+    title: str
+    body: str
+    dedupe_key: str
+    link: str = ""
+
+
+# Channel deliveries handed to one worker task by notify_many: one publish per chunk instead of per delivery.
+CHANNEL_TASK_CHUNK = 500
+
+
+def enqueue_deliveries(delivery_ids: list[int]) -> None:
+    """Hand deliveries to workers in chunks; if the broker is unreachable they stay pending for the sweeper."""
+    from .tasks import deliver_notification_channels
+
+    for start in range(0, len(delivery_ids), CHANNEL_TASK_CHUNK):
+        chunk = delivery_ids[start:start + CHANNEL_TASK_CHUNK]
+        try:
+            deliver_notification_channels.delay(chunk)
+        except Exception:  # the outbox rows are safe in the database; the sweeper retries
+            logger.warning("could not queue %s channel deliveries; the sweeper will retry",
+                           len(delivery_ids) - start, exc_info=True)
+            return
+
+
+def notify_many(*, requests: list[NotificationRequest], channels_wanted: tuple[str, ...] = ("email", "push"),
+                enqueue: bool = True) -> list[Notification]:
+    """`notify` for many notifications at once, in a constant number of queries whatever their number.
+
+    Returns the notifications in the order of `requests`. As with `notify`, a
+    request whose (recipient, dedupe key) is already stored returns the stored
+    notification and queues nothing again; email and push are stored for the new
+    ones and queued after commit (in chunks), or left to the caller / the outbox
+    sweeper with `enqueue=False`.
+    """
+    if not requests:
+        return []
+    keys = {(r.recipient.pk, r.dedupe_key) for r in requests}
+    recipient_ids = {pk for pk, _ in keys}
+    dedupe_keys = {key for _, key in keys}
+
+    def stored() -> dict[tuple[int, str], Notification]:
+        found = Notification.objects.filter(recipient_id__in=recipient_ids, dedupe_key__in=dedupe_keys)
+        return {(n.recipient_id, n.dedupe_key): n for n in found if (n.recipient_id, n.dedupe_key) in keys}
+
+    existing = stored()
+    fresh, seen = [], set()
+    for r in requests:
+        key = (r.recipient.pk, r.dedupe_key)
+        if key not in existing and key not in seen:
+            seen.add(key)
+            fresh.append(Notification(recipient=r.recipient, kind=r.kind, title=r.title, body=r.body, link=r.link,
+                                      dedupe_key=r.dedupe_key))
+    # A concurrent caller may store the same key meanwhile: its row wins, ours is dropped (the unique constraint).
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    by_key = stored()
+    created = [n for key, n in by_key.items() if key not in existing]
+
+    wanted = []
+    recipients = {r.recipient.pk: r.recipient for r in requests}
+    with_device = set()
+    if "push" in channels_wanted and created:
+        with_device = set(
+            Device.objects.filter(user_id__in={n.recipient_id for n in created}, active=True)
+            .values_list("user_id", flat=True).distinct()
+        )
+    now = timezone.now()
+    for notification in created:
+        if "email" in channels_wanted and recipients[notification.recipient_id].email:
+            wanted.append(ChannelDelivery(notification=notification, channel=Channel.EMAIL, next_attempt_at=now))
+        if notification.recipient_id in with_device:
+            wanted.append(ChannelDelivery(notification=notification, channel=Channel.PUSH, next_attempt_at=now))
+    if wanted:
+        # Conflicts only if a concurrent caller's notification was counted as ours: its deliveries stand.
+        ChannelDelivery.objects.bulk_create(wanted, ignore_conflicts=True)
+        if enqueue:
+            delivery_ids = list(
+                ChannelDelivery.objects.filter(notification__in=created, status=ChannelDeliveryStatus.PENDING)
+                .order_by("notification_id", "channel").values_list("pk", flat=True)
+            )
+            transaction.on_commit(lambda: enqueue_deliveries(delivery_ids))
+    return [by_key[(r.recipient.pk, r.dedupe_key)] for r in requests]
 
 
 def retry_delay(attempts: int) -> timedelta:

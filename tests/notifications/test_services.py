@@ -186,3 +186,103 @@ def test_mark_read_and_mark_all_read(user):
     assert notifications_mark_all_read(user=user) == 2
     assert not Notification.objects.filter(read_at__isnull=True).exists()
     assert {second.pk, third.pk} <= set(Notification.objects.values_list("pk", flat=True))
+
+
+# --- notify_many: the bulk variant used by the reminder batches --------------------------
+
+def request_for(user, key, **fields):
+    fields.setdefault("kind", "reminder")
+    fields.setdefault("title", "Time for your knee exercises")
+    fields.setdefault("body", "Two exercises to go.")
+    return services.NotificationRequest(recipient=user, dedupe_key=key, **fields)
+
+
+def test_notify_many_stores_each_in_order_and_queues_channels_in_chunks_after_commit(
+    user, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "CHANNEL_TASK_CHUNK", 3)
+    phone_owner = PatientFactory(email="")
+    Device.objects.create(user=phone_owner, token="phone-9", platform="android")
+    unreachable = PatientFactory(email="")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notes = services.notify_many(requests=[
+            request_for(user, "reminder:1"), request_for(phone_owner, "reminder:2"),
+            request_for(unreachable, "reminder:3"), request_for(user, "reminder:4", title="Another one"),
+        ])
+    assert [(n.recipient, n.dedupe_key) for n in notes] == [
+        (user, "reminder:1"), (phone_owner, "reminder:2"), (unreachable, "reminder:3"), (user, "reminder:4")]
+    assert notes[3].title == "Another one"
+    assert sorted(ChannelDelivery.objects.values_list("notification__dedupe_key", "channel")) == [
+        ("reminder:1", "email"), ("reminder:2", "push"), ("reminder:4", "email")]
+    assert len(callbacks) == 1 and not mail.outbox  # nothing leaves before commit
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()  # two tasks: chunks of 3 and 1 (eager in tests)
+    assert sorted(m.subject for m in mail.outbox) == ["Another one", "Time for your knee exercises"]
+    assert PushRecord.objects.get().notification == notes[1]
+    assert set(ChannelDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_notify_many_returns_what_is_stored_for_a_key_and_queues_nothing_again(
+    user, django_capture_on_commit_callbacks
+):
+    first = notify(recipient=user, kind="reminder", title="First", body="b", dedupe_key="reminder:7")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        [again, new] = services.notify_many(requests=[request_for(user, "reminder:7", title="Second"),
+                                                      request_for(user, "reminder:8")])
+    assert again == first and again.title == "First"
+    assert Notification.objects.count() == 2
+    assert list(ChannelDelivery.objects.filter(notification=again).values_list("channel", flat=True)) == ["email"]
+    assert list(ChannelDelivery.objects.filter(notification=new).values_list("channel", flat=True)) == ["email"]
+    assert len(callbacks) == 1
+    assert services.notify_many(requests=[]) == []
+
+
+def test_notify_many_without_enqueue_only_stores_the_deliveries(user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        [note] = services.notify_many(requests=[request_for(user, "reminder:1")], enqueue=False)
+    assert callbacks == []
+    assert list(note.deliveries.values_list("channel", "status")) == [("email", "pending")]
+
+
+def test_notify_many_with_the_broker_down_leaves_the_deliveries_for_the_sweeper(user, monkeypatch):
+    from kneerehab.notifications import tasks
+
+    def unreachable(ids):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.deliver_notification_channels, "delay", unreachable)
+    services.enqueue_deliveries([1, 2, 3])  # logged, not raised
+    services.notify_many(requests=[request_for(user, "reminder:1")], enqueue=False)
+    assert list(ChannelDelivery.objects.values_list("status", "attempts")) == [("pending", 0)]
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_notify_many_costs_the_same_queries_whatever_the_number(count, django_assert_max_num_queries):
+    users = PatientFactory.create_batch(count, password="!")
+    for u in users[::2]:
+        Device.objects.create(user=u, token=f"phone-{u.pk}", platform="ios")
+    with django_assert_max_num_queries(6):
+        notes = services.notify_many(requests=[request_for(u, f"reminder:{u.pk}") for u in users])
+    assert len({n.pk for n in notes}) == count
+    assert ChannelDelivery.objects.filter(channel="push").count() == len(users[::2])
+
+
+def test_deliveries_in_one_task_go_on_when_one_raises(user, monkeypatch):
+    from kneerehab.notifications import tasks
+
+    [note] = services.notify_many(requests=[request_for(user, "reminder:1")], enqueue=False)
+    email = note.deliveries.get()
+    real = services.deliver_channel
+    calls = []
+
+    def first_breaks(*, delivery_id):
+        calls.append(delivery_id)
+        if len(calls) == 1:
+            raise RuntimeError("database hiccup")
+        return real(delivery_id=delivery_id)
+
+    monkeypatch.setattr(services, "deliver_channel", first_breaks)
+    tasks.deliver_notification_channels(delivery_ids=[email.pk + 1000, email.pk])
+    email.refresh_from_db()
+    assert email.status == "sent"
+    assert calls == [email.pk + 1000, email.pk]

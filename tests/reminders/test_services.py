@@ -432,7 +432,7 @@ def test_an_error_while_sending_is_recorded_retried_after_the_lease_and_finally_
     def broken(**kwargs):
         raise RuntimeError("inbox unavailable")
 
-    monkeypatch.setattr("plans.reminders.notify", broken)
+    monkeypatch.setattr("plans.reminders.notify_many", broken)
     clock.at(local(SUMMER_DAY, 8))
     dispatch()
     row = ReminderDelivery.objects.get(plan=plan)
