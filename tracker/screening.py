@@ -9,8 +9,10 @@ what had happened by then, not on what came after.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
-from typing import Any, Protocol
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, NamedTuple, Protocol
+
+from django.db.models import Q
 
 from plans.models import Plan, PlanStatus
 
@@ -262,33 +264,69 @@ def rule_by_code(code: str) -> Rule | None:
 
 # --- reading the history ------------------------------------------------------------
 
-def running_plans(*, patient, as_of: datetime) -> list[Plan]:
+class PastCheckIn(NamedTuple):
+    """What screening reads of an earlier check-in (a row, not a model: no prompt JSON to decode)."""
+
+    id: int
+    recorded_at: datetime
+    pain_at_rest: int
+    pain_during_activity: int
+    swelling: str
+
+
+PAST_FIELDS = PastCheckIn._fields
+
+
+@dataclass(frozen=True)
+class RunningPlan:
+    """A running plan as screening and the check-in row need it (one query, no full plan or condition)."""
+
+    plan_id: int
+    start_date: date
+    condition_name: str
+    recovery_weeks_min: int
+    warnings: tuple
+
+
+def running_plans(*, patient, as_of: datetime) -> list[RunningPlan]:
     """The patient's active plans that had started by `as_of` (patient's local date), newest first."""
     local_date = as_of.astimezone(patient.tzinfo).date()
-    return list(
+    rows = (
         Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE, start_date__lte=local_date)
-        .select_related("condition")
         .order_by("-start_date", "-id")
+        .values_list("id", "start_date", "condition__name", "condition__recovery_weeks_min", "condition__warnings")
     )
+    return [RunningPlan(plan_id, start, name, weeks, tuple(warnings or ()))
+            for plan_id, start, name, weeks, warnings in rows]
 
 
-def screening_context(*, patient, recorded_at: datetime, plans: list[Plan], has_physiotherapist: bool,
+def screening_context(*, patient, recorded_at: datetime, plans: Sequence[RunningPlan], has_physiotherapist: bool,
                       exclude_id: int | None = None) -> ScreeningContext:
-    """The patient's check-ins up to `recorded_at` (oldest first) and the first one on each plan."""
+    """The patient's check-ins up to `recorded_at` (oldest first) and the first one on each plan, in one query.
+
+    The query reads the union of the latest HISTORY_SIZE check-ins and each plan's first one (id IN
+    sliced subqueries on the (patient, recorded_at) index), so its cost does not grow with the history.
+    Every row read is an earlier check-in, hence the newest HISTORY_SIZE of them are the latest ones, and
+    the oldest at or after a plan's start is that plan's first.
+    """
     earlier = CheckIn.objects.filter(patient=patient, recorded_at__lte=recorded_at)
     if exclude_id is not None:
         earlier = earlier.exclude(pk=exclude_id)
-    history = list(earlier.order_by("-recorded_at", "-id")[:HISTORY_SIZE])[::-1]
+    starts = [datetime.combine(plan.start_date, time.min, tzinfo=patient.tzinfo) for plan in plans]
+    wanted = Q(pk__in=earlier.order_by("-recorded_at", "-id").values("pk")[:HISTORY_SIZE])
+    for start in starts:
+        wanted |= Q(pk__in=earlier.filter(recorded_at__gte=start).order_by("recorded_at", "id").values("pk")[:1])
+    rows = [PastCheckIn(*row) for row in
+            earlier.filter(wanted).order_by("recorded_at", "id").values_list(*PAST_FIELDS)]
+    history = rows[-HISTORY_SIZE:]
     facts = []
-    for plan in plans:
-        start = datetime.combine(plan.start_date, time.min, tzinfo=patient.tzinfo)
-        baseline = earlier.filter(recorded_at__gte=start).order_by("recorded_at", "id").first()
+    for plan, start in zip(plans, starts, strict=True):
         facts.append(PlanFacts(
-            plan_id=plan.pk,
-            condition_name=plan.condition.name,
-            recovery_weeks_min=plan.condition.recovery_weeks_min,
-            warnings=tuple(plan.condition.warnings or ()),
-            baseline=baseline,
+            plan_id=plan.plan_id,
+            condition_name=plan.condition_name,
+            recovery_weeks_min=plan.recovery_weeks_min,
+            warnings=plan.warnings,
+            baseline=next((row for row in rows if row.recorded_at >= start), None),
         ))
     return ScreeningContext(tz=patient.tzinfo, history=history, plans=facts,
                             has_physiotherapist=has_physiotherapist)

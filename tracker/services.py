@@ -1,4 +1,5 @@
 """Writes of the tracker: check-ins (screened as they are stored), exercise logs, alerts and their escalation."""
+import dataclasses
 import hashlib
 import json
 import logging
@@ -17,7 +18,7 @@ from kneerehab.users.models import User
 from plans.models import PlanExercise, PlanStatus
 
 from .models import SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
-from .screening import running_plans, screen, screening_context
+from .screening import prompt_message, running_plans, screen, screening_context
 from .signals import checkin_recorded, exercise_logged
 
 logger = logging.getLogger(__name__)
@@ -89,17 +90,17 @@ def checkin_create(*, patient: User, data: dict, idempotency_key: str | None = N
     """Store and screen a check-in; return it and whether it is new.
 
     The same `client_id` or `Idempotency-Key` again returns the first check-in
-    (created False) and stores nothing. Two requests racing with one key are
-    settled by the unique constraints: the loser reads the winner's check-in.
+    (created False) and stores nothing; the same key with a different body is
+    refused (422). Replays are rare, so instead of looking for one first, the
+    unique constraints on the keys catch them when the row is inserted; the
+    check-in is then read back. Two requests racing with one key are settled the
+    same way: the loser reads the winner's check-in, or gets 409 if it cannot be
+    read yet.
     """
     if not patient.is_patient:
         raise ApplicationError("Only patients record check-ins.", status_code=403, code="permission_denied")
     client_id = data.get("client_id")
     fingerprint = checkin_fingerprint(data)
-    replay = _checkin_replay(patient=patient, client_id=client_id, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint)
-    if replay is not None:
-        return replay, False
     try:
         checkin = _checkin_store(patient=patient, data=data, client_id=client_id,
                                  idempotency_key=idempotency_key, fingerprint=fingerprint)
@@ -121,10 +122,9 @@ def _checkin_store(*, patient: User, data: dict, client_id: uuid.UUID | None, id
                    fingerprint: str) -> CheckIn:
     recorded_at = data.get("recorded_at") or timezone.now()
     plans = running_plans(patient=patient, as_of=recorded_at)
-    physiotherapists = list(patient.physiotherapists.filter(is_active=True))
     checkin = CheckIn(
         patient=patient,
-        plan=plans[0] if plans else None,
+        plan_id=plans[0].plan_id if plans else None,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         recorded_at=recorded_at,
@@ -132,15 +132,22 @@ def _checkin_store(*, patient: User, data: dict, client_id: uuid.UUID | None, id
     )
     if client_id is not None:
         checkin.client_id = client_id
-    context = screening_context(patient=patient, recorded_at=recorded_at, plans=plans,
-                                has_physiotherapist=bool(physiotherapists))
+    # Whether a physiotherapist will be told changes only the wording of a prompt above `none`, so most
+    # check-ins (nothing found) never read the caseload; the others read it once and reword the prompt.
+    context = screening_context(patient=patient, recorded_at=recorded_at, plans=plans, has_physiotherapist=False)
     prompt = screen(checkin, context)
+    physiotherapists = []
+    if prompt.level != PromptLevel.NONE:
+        physiotherapists = list(patient.physiotherapists.filter(is_active=True))
+        prompt = dataclasses.replace(
+            prompt, message=prompt_message(prompt.level, has_physiotherapist=bool(physiotherapists)))
     checkin.prompt_level = prompt.level
     checkin.prompt = prompt.as_dict()
+    # With a replayed key this insert fails on a unique constraint and the transaction rolls back.
     checkin.save()
+    for physiotherapist in physiotherapists:
+        alert_raise(checkin=checkin, physiotherapist=physiotherapist)
     if prompt.level != PromptLevel.NONE:
-        for physiotherapist in physiotherapists:
-            alert_raise(checkin=checkin, physiotherapist=physiotherapist)
         _notify_patient_of_prompt(checkin)
     _send_robust(checkin_recorded, sender=CheckIn, checkin=checkin)
     return checkin

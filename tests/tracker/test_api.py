@@ -319,7 +319,7 @@ def test_the_schema_documents_the_tracker_endpoints(api_client):
 
 # Every query of a benign check-in (prompt level none) on PostgreSQL or SQLite, with force_authenticate
 # (a real request adds the JWT user lookup). Lower this when the create path gets cheaper; never raise it.
-CHECKIN_CREATE_QUERIES = 11
+CHECKIN_CREATE_QUERIES = 9
 
 
 def _queries_of_a_benign_checkin(physio, days_of_history: int) -> int:
