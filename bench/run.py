@@ -404,6 +404,12 @@ def dispatch_reminders(args, env: dict, log_dir: Path) -> dict:
     except ImportError as exc:
         return {"status": "unavailable", "detail": f"plans.tasks.dispatch_reminders: {exc}"}
 
+    # The HTTP cases leave work of their own in the queue (a progression re-evaluation per check-in,
+    # alert emails); the reminder figure is about reminders alone, so that backlog is dropped first.
+    with contextlib.suppress(Exception):
+        import redis
+
+        redis.Redis.from_url(args.redis_url).delete(env["CELERY_TASK_DEFAULT_QUEUE"])
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     seeded = seed_due_reminders(args.reminders, now=now)
     close_old_connections()
