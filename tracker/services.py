@@ -146,7 +146,7 @@ def _checkin_store(*, patient: User, data: dict, client_id: uuid.UUID | None, id
     # With a replayed key this insert fails on a unique constraint and the transaction rolls back.
     checkin.save()
     for physiotherapist in physiotherapists:
-        alert_raise(checkin=checkin, physiotherapist=physiotherapist)
+        alert_raise(checkin=checkin, physiotherapist=physiotherapist, new_checkin=True)
     if prompt.level != PromptLevel.NONE:
         _notify_patient_of_prompt(checkin)
     _send_robust(checkin_recorded, sender=CheckIn, checkin=checkin)
@@ -182,16 +182,20 @@ ALERT_TITLES = {
 }
 
 
-def alert_raise(*, checkin: CheckIn, physiotherapist: User) -> Alert:
+def alert_raise(*, checkin: CheckIn, physiotherapist: User, new_checkin: bool = False) -> Alert:
     """One alert per check-in and physiotherapist, in their inbox at once; email (and push) after commit.
 
     `see_clinician` is lower priority: inbox and email, no push to interrupt the physiotherapist.
+    `new_checkin`: the check-in was inserted in the current transaction, so no alert for it can exist
+    yet and the look-up (and its savepoint) is skipped; the unique constraint still holds the rule.
     """
-    alert, created = Alert.objects.get_or_create(
-        checkin=checkin, physiotherapist=physiotherapist,
-        defaults={"patient": checkin.patient, "level": checkin.prompt_level,
-                  "reasons": checkin.prompt.get("reasons", [])},
-    )
+    defaults = {"patient": checkin.patient, "level": checkin.prompt_level,
+                "reasons": checkin.prompt.get("reasons", [])}
+    if new_checkin:
+        alert, created = Alert.objects.create(checkin=checkin, physiotherapist=physiotherapist, **defaults), True
+    else:
+        alert, created = Alert.objects.get_or_create(checkin=checkin, physiotherapist=physiotherapist,
+                                                     defaults=defaults)
     if created:
         local = checkin.recorded_at.astimezone(physiotherapist.tzinfo)
         notify(

@@ -3,6 +3,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -10,7 +12,7 @@ from kneerehab.users.models import CaseloadLink
 from tests.factories import PatientFactory, PhysiotherapistFactory
 from tracker.models import SYMPTOM_FLAGS, Alert, CheckIn
 
-from .factories import AlertFactory, CheckInFactory
+from .factories import AlertFactory, CheckInFactory, PlanExerciseFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -317,17 +319,18 @@ def test_the_schema_documents_the_tracker_endpoints(api_client):
 
 # --- cost of a check-in ------------------------------------------------------------------------
 
-# Every query of a benign check-in (prompt level none) on PostgreSQL or SQLite, with force_authenticate
-# (a real request adds the JWT user lookup). Lower this when the create path gets cheaper; never raise it.
+# Every query of a check-in on PostgreSQL or SQLite, with force_authenticate (a real request adds the JWT
+# user lookup). Lower these when the create path gets cheaper; never raise them.
+# Benign (prompt none): plans, history, insert, its history row, the listeners' savepoint (2), the audit row,
+# and the two statements of the test's savepoint that stands in for the request's transaction.
 CHECKIN_CREATE_QUERIES = 9
+# A red flag with one physiotherapist adds the caseload, the alert and its history row, the physiotherapist's
+# inbox item and email outbox row, and the patient's inbox item (notify reads for a duplicate first and
+# writes in a savepoint).
+URGENT_CHECKIN_CREATE_QUERIES = 22
 
 
-def _queries_of_a_benign_checkin(physio, days_of_history: int) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from .factories import PlanExerciseFactory, PlanFactory
-
+def _queries_of_a_checkin(physio, days_of_history: int, body: dict, level: str) -> int:
     patient = PatientFactory(physiotherapists=[physio])
     plan = PlanFactory(patient=patient, physiotherapist=physio, start_date=timezone.localdate() - timedelta(days=3))
     PlanExerciseFactory(plan=plan)
@@ -335,14 +338,22 @@ def _queries_of_a_benign_checkin(physio, days_of_history: int) -> int:
     for day in range(days_of_history):
         CheckInFactory(patient=patient, recorded_at=now - timedelta(days=day + 1))
     with CaptureQueriesContext(connection) as queries:
-        response = post(client_for(patient), BENIGN)
+        response = post(client_for(patient), body)
     assert response.status_code == 201
-    assert response.json()["prompt"]["level"] == "none"
+    assert response.json()["prompt"]["level"] == level
     return len(queries)
 
 
 def test_a_checkin_costs_the_same_queries_with_1_or_60_days_of_history(physio):
-    with_one_day = _queries_of_a_benign_checkin(physio, 1)
-    with_sixty_days = _queries_of_a_benign_checkin(physio, 60)
+    with_one_day = _queries_of_a_checkin(physio, 1, BENIGN, "none")
+    with_sixty_days = _queries_of_a_checkin(physio, 60, BENIGN, "none")
     assert with_one_day == with_sixty_days
     assert with_sixty_days <= CHECKIN_CREATE_QUERIES
+
+
+def test_a_red_flag_checkin_costs_the_same_queries_with_1_or_60_days_of_history(physio):
+    urgent = {**BENIGN, "fever": True}
+    with_one_day = _queries_of_a_checkin(physio, 1, urgent, "urgent")
+    with_sixty_days = _queries_of_a_checkin(physio, 60, urgent, "urgent")
+    assert with_one_day == with_sixty_days
+    assert with_sixty_days <= URGENT_CHECKIN_CREATE_QUERIES
