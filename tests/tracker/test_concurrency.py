@@ -77,21 +77,18 @@ def test_concurrent_posts_with_one_client_id_store_one_checkin(people):
 
 
 def test_the_loser_of_a_race_past_the_first_lookup_reads_the_winners_checkin(people, monkeypatch):
-    """Both requests find nothing stored, both insert: the unique constraint decides, the loser replays."""
+    """Both requests are inside their transaction before either inserts: the unique constraint decides,
+    the loser replays. (Nothing looks for a replay before inserting; the constraint is the check.)"""
     patient, physio = people
-    original = services._checkin_replay
-    looked = threading.local()
-    both_looked = threading.Barrier(2)
+    original = services.running_plans
+    both_started = threading.Barrier(2)
 
-    def lookup_then_wait(**kwargs):
+    def read_then_wait(**kwargs):
         result = original(**kwargs)
-        if not getattr(looked, "once", False):
-            looked.once = True
-            assert result is None
-            both_looked.wait(timeout=10)
+        both_started.wait(timeout=10)
         return result
 
-    monkeypatch.setattr(services, "_checkin_replay", lookup_then_wait)
+    monkeypatch.setattr(services, "running_plans", read_then_wait)
     key = uuid.uuid4()
     data = {"pain_at_rest": 9, "pain_during_activity": 3, "client_id": key}
     results = run_together(2, lambda _: services.checkin_create(patient=patient, data=dict(data),
