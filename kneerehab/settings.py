@@ -305,8 +305,8 @@ ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=120)
 # --- Reminders (plans.reminders) --------------------------------------------
 # A slot missed by less than this (the service was down) is still sent; an older one is skipped.
 REMINDER_MISSED_WINDOW_MINUTES = env.int("REMINDER_MISSED_WINDOW_MINUTES", default=120)
-# Rows claimed per database round trip by the dispatcher.
-REMINDER_DISPATCH_BATCH_SIZE = env.int("REMINDER_DISPATCH_BATCH_SIZE", default=500)
+# Rows claimed per database round trip by the dispatcher, and handed to one send task as a batch.
+REMINDER_DISPATCH_BATCH_SIZE = env.int("REMINDER_DISPATCH_BATCH_SIZE", default=1000)
 # A claimed row whose send task never finished (worker died) is taken again after this.
 REMINDER_CLAIM_LEASE_MINUTES = env.int("REMINDER_CLAIM_LEASE_MINUTES", default=10)
 # A row whose sending keeps raising is marked failed after this many tries.

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial, reduce
 from operator import or_
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -296,17 +297,39 @@ def claim_due_reminders(*, now: datetime, limit: int) -> list[int]:
         status=DeliveryStatus.PENDING, due_at__lte=now
     )
     with transaction.atomic():
-        ids = list(
-            due.filter(claimed_at__isnull=True).order_by("due_at", "id").values_list("id", flat=True)[:limit]
-        )
+        if connection.vendor == "postgresql":
+            ids = _claim_unclaimed_in_one_statement(now=now, limit=limit)
+        else:
+            ids = list(
+                due.filter(claimed_at__isnull=True).order_by("due_at", "id").values_list("id", flat=True)[:limit]
+            )
+            if ids:
+                ReminderDelivery.objects.filter(pk__in=ids).update(claimed_at=now)
         if len(ids) < limit:
-            ids += list(
+            ids += (expired := list(
                 due.filter(claimed_at__lt=lease_expired).order_by("due_at", "id")
                 .values_list("id", flat=True)[:limit - len(ids)]
-            )
-        if ids:
-            ReminderDelivery.objects.filter(pk__in=ids).update(claimed_at=now)
+            ))
+            if expired:
+                ReminderDelivery.objects.filter(pk__in=expired).update(claimed_at=now)
     return ids
+
+
+def _claim_unclaimed_in_one_statement(*, now: datetime, limit: int) -> list[int]:
+    """PostgreSQL: lock, stamp and return a batch of unclaimed due rows in one round trip (the partial index
+    reminder_unclaimed_due_idx serves the inner query in order)."""
+    assert ReminderDelivery._meta.db_table == "plans_reminderdelivery"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE plans_reminderdelivery SET claimed_at = %s WHERE id IN (
+                    SELECT id FROM plans_reminderdelivery
+                    WHERE status = %s AND claimed_at IS NULL AND due_at <= %s
+                    ORDER BY due_at, id LIMIT %s
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING id""",
+            [now, DeliveryStatus.PENDING, now, limit],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def release_claims(*, ids: list[int]) -> None:
@@ -338,8 +361,16 @@ FOLLOW_UP_BODY = (
 )
 
 
-def _reminder_text(remaining: list[PlanExercise]) -> tuple[str, str]:
-    names = ", ".join(e.exercise.name for e in remaining[:4])
+class _Prescribed(NamedTuple):
+    """What a reminder needs of a prescribed exercise (tuples: a batch reads thousands)."""
+
+    id: int
+    times_per_day: int
+    name: str
+
+
+def _reminder_text(remaining: list[_Prescribed]) -> tuple[str, str]:
+    names = ", ".join(e.name for e in remaining[:4])
     more = f" and {len(remaining) - 4} more" if len(remaining) > 4 else ""
     count = "1 exercise" if len(remaining) == 1 else f"{len(remaining)} exercises"
     body = (
@@ -380,7 +411,7 @@ class _PlanActivity:
 
     def __init__(self, plans: list[Plan], dates: set[date]):
         plan_ids = [p.pk for p in plans]
-        self.exercises: dict[int, list[PlanExercise]] = defaultdict(list)
+        self.exercises: dict[int, list[_Prescribed]] = defaultdict(list)
         self.done: dict[tuple[int, date], int] = {}  # (plan exercise, date) -> times logged
         self.log_dates: dict[int, set[date]] = defaultdict(set)  # plan -> dates logged in the recent range
         self.older_last_log: dict[int, date] = {}
@@ -391,9 +422,11 @@ class _PlanActivity:
         for plan in plans:
             by_phase[plan.current_phase].append(plan.pk)
         current = reduce(or_, (Q(plan_id__in=ids, phase=phase) for phase, ids in by_phase.items()))
-        for plan_exercise in (PlanExercise.objects.filter(current).select_related("exercise")
-                              .order_by("plan_id", "order", "id")):
-            self.exercises[plan_exercise.plan_id].append(plan_exercise)
+        prescribed = PlanExercise.objects.filter(current).order_by("plan_id", "order", "id").values_list(
+            "plan_id", "id", "times_per_day", "exercise__name"
+        )
+        for plan_id, *exercise in prescribed:
+            self.exercises[plan_id].append(_Prescribed(*exercise))
         # Every log that decides a row: on its date, or in the days before it that make a streak.
         self.recent_from = min(dates) - timedelta(days=FOLLOW_UP_AFTER_DAYS)
         recent = (
@@ -419,8 +452,8 @@ class _PlanActivity:
             .order_by().values("plan_id").annotate(last=Max("local_date")).values_list("plan_id", "last")
         )
 
-    def remaining(self, plan: Plan, local_date: date) -> list[PlanExercise]:
-        return [e for e in self.exercises[plan.pk] if self.done.get((e.pk, local_date), 0) < e.times_per_day]
+    def remaining(self, plan: Plan, local_date: date) -> list[_Prescribed]:
+        return [e for e in self.exercises[plan.pk] if self.done.get((e.id, local_date), 0) < e.times_per_day]
 
     def quiet_since(self, plan: Plan, local_date: date) -> date:
         """The first day of the quiet streak that `local_date` is in."""
@@ -476,11 +509,21 @@ def _follow_up_rows(wanted: list[ReminderDelivery], *, now: datetime) -> dict[tu
     return {key: row for row in found if (key := (row.plan_id, row.local_date, row.slot)) in keys}
 
 
+# What deciding a row reads of it, its plan and its patient (a batch loads a thousand of each).
+_ROW_FIELDS = (
+    "id", "plan_id", "local_date", "slot", "kind", "due_at", "status", "attempts", "claimed_at",
+    "plan__id", "plan__status", "plan__start_date", "plan__reminder_times", "plan__current_phase",
+    "plan__patient_id", "plan__patient__id", "plan__patient__timezone", "plan__patient__email",
+    "plan__patient__reminders_enabled", "plan__patient__quiet_hours_start", "plan__patient__quiet_hours_end",
+)
+
+
 def _deliver_batch(ids: list[int], *, now: datetime, enqueue_channels: bool) -> dict[int, Outcome]:
     outcomes = {pk: Outcome("taken") for pk in ids}
     rows = list(
         ReminderDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("plan__patient")
+        .only(*_ROW_FIELDS)
         .filter(pk__in=ids, status=DeliveryStatus.PENDING)
         .order_by("pk")
     )
@@ -511,13 +554,16 @@ def _deliver_batch(ids: list[int], *, now: datetime, enqueue_channels: bool) -> 
     sends: list[_Send] = []
     if candidates:
         plans = {row.plan_id: row.plan for row in candidates}
-        # Follow-ups are decided one batch at a time per plan, so two batches holding slots of the same plan
-        # cannot both send one. Locked in id order, so that two batches never wait on each other in a circle.
-        list(Plan.objects.select_for_update().filter(pk__in=plans).order_by("pk").values_list("pk", flat=True))
         activity = _PlanActivity(list(plans.values()), {row.local_date for row in candidates})
         candidates.sort(key=lambda r: (r.due_at, r.pk))
-        activity.load_streaks({r.plan_id for r in candidates if activity.may_need_follow_up(r.plan, r.local_date)})
-        in_place: list[tuple[ReminderDelivery, list[PlanExercise]]] = []
+        quiet = {r.plan_id for r in candidates if activity.may_need_follow_up(r.plan, r.local_date)}
+        if quiet:
+            # Follow-ups are decided one batch at a time per plan, so two batches holding slots of the same plan
+            # cannot both send one: the plans that may need one are locked (in id order, so that two batches
+            # never wait on each other in a circle) before the follow-ups already sent are read.
+            list(Plan.objects.select_for_update().filter(pk__in=quiet).order_by("pk").values_list("pk", flat=True))
+        activity.load_streaks(quiet)
+        in_place: list[tuple[ReminderDelivery, list[_Prescribed]]] = []
         for row in candidates:
             plan = row.plan
             if not activity.exercises[plan.pk]:
@@ -548,18 +594,18 @@ def _deliver_batch(ids: list[int], *, now: datetime, enqueue_channels: bool) -> 
 
     # Into the inbox in the order the slots fell due.
     sends.sort(key=lambda s: (s.row.due_at, (s.in_place_of or s.row).pk))
-    notifications = notify_many(
+    notification_ids = notify_many(
         requests=[NotificationRequest(recipient=s.row.plan.patient, kind=s.row.kind, title=s.title, body=s.body,
                                       link=TODAY_LINK, dedupe_key=f"{s.row.kind}:{s.row.pk}") for s in sends],
         enqueue=enqueue_channels,
     )
     _record_outcomes(sends=sends, skips=skips, moved=moved, now=now)
 
-    for send, notification in zip(sends, notifications, strict=True):
+    for send, notification_id in zip(sends, notification_ids, strict=True):
         if send.in_place_of is not None:
-            outcomes[send.in_place_of.pk] = Outcome("skipped", "a follow-up went out in its place", (notification.pk,))
+            outcomes[send.in_place_of.pk] = Outcome("skipped", "a follow-up went out in its place", (notification_id,))
         else:
-            outcomes[send.row.pk] = Outcome("sent", notification_ids=(notification.pk,))
+            outcomes[send.row.pk] = Outcome("sent", notification_ids=(notification_id,))
     for row, reason in skips:
         if outcomes[row.pk].status != "skipped":
             outcomes[row.pk] = Outcome("skipped", reason)

@@ -91,11 +91,11 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
 
 
 def notify_many(*, requests: list[NotificationRequest], channels_wanted: tuple[str, ...] = ("email", "push"),
-                enqueue: bool = True) -> list[Notification]:
+                enqueue: bool = True) -> list[int]:
     """`notify` for many notifications at once, in a constant number of queries whatever their number.
 
-    Returns the notifications in the order of `requests`. As with `notify`, a
-    request whose (recipient, dedupe key) is already stored returns the stored
+    Returns the notifications' ids in the order of `requests`. As with `notify`, a
+    request whose (recipient, dedupe key) is already stored gets the stored
     notification and queues nothing again; email and push are stored for the new
     ones and queued after commit (in chunks), or left to the caller / the outbox
     sweeper with `enqueue=False`.
@@ -106,9 +106,11 @@ def notify_many(*, requests: list[NotificationRequest], channels_wanted: tuple[s
     recipient_ids = {pk for pk, _ in keys}
     dedupe_keys = {key for _, key in keys}
 
-    def stored() -> dict[tuple[int, str], Notification]:
-        found = Notification.objects.filter(recipient_id__in=recipient_ids, dedupe_key__in=dedupe_keys)
-        return {(n.recipient_id, n.dedupe_key): n for n in found if (n.recipient_id, n.dedupe_key) in keys}
+    def stored() -> dict[tuple[int, str], int]:
+        found = Notification.objects.filter(recipient_id__in=recipient_ids, dedupe_key__in=dedupe_keys).values_list(
+            "recipient_id", "dedupe_key", "id"
+        )
+        return {(recipient_id, key): pk for recipient_id, key, pk in found if (recipient_id, key) in keys}
 
     existing = stored()
     fresh, seen = [], set()
@@ -116,33 +118,34 @@ def notify_many(*, requests: list[NotificationRequest], channels_wanted: tuple[s
         key = (r.recipient.pk, r.dedupe_key)
         if key not in existing and key not in seen:
             seen.add(key)
-            fresh.append(Notification(recipient=r.recipient, kind=r.kind, title=r.title, body=r.body, link=r.link,
-                                      dedupe_key=r.dedupe_key))
+            fresh.append(Notification(recipient_id=r.recipient.pk, kind=r.kind, title=r.title, body=r.body,
+                                      link=r.link, dedupe_key=r.dedupe_key))
     # A concurrent caller may store the same key meanwhile: its row wins, ours is dropped (the unique constraint).
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     by_key = stored()
-    created = [n for key, n in by_key.items() if key not in existing]
+    created = {key: pk for key, pk in by_key.items() if key not in existing}
 
-    wanted = []
     recipients = {r.recipient.pk: r.recipient for r in requests}
     with_device = set()
     if "push" in channels_wanted and created:
         with_device = set(
-            Device.objects.filter(user_id__in={n.recipient_id for n in created}, active=True)
+            Device.objects.filter(user_id__in={recipient_id for recipient_id, _ in created}, active=True)
             .values_list("user_id", flat=True).distinct()
         )
     now = timezone.now()
-    for notification in created:
-        if "email" in channels_wanted and recipients[notification.recipient_id].email:
-            wanted.append(ChannelDelivery(notification=notification, channel=Channel.EMAIL, next_attempt_at=now))
-        if notification.recipient_id in with_device:
-            wanted.append(ChannelDelivery(notification=notification, channel=Channel.PUSH, next_attempt_at=now))
+    wanted = []
+    for (recipient_id, _), pk in created.items():
+        if "email" in channels_wanted and recipients[recipient_id].email:
+            wanted.append(ChannelDelivery(notification_id=pk, channel=Channel.EMAIL, next_attempt_at=now))
+        if recipient_id in with_device:
+            wanted.append(ChannelDelivery(notification_id=pk, channel=Channel.PUSH, next_attempt_at=now))
     if wanted:
         # Conflicts only if a concurrent caller's notification was counted as ours: its deliveries stand.
         ChannelDelivery.objects.bulk_create(wanted, ignore_conflicts=True)
         if enqueue:
             delivery_ids = list(
-                ChannelDelivery.objects.filter(notification__in=created, status=ChannelDeliveryStatus.PENDING)
+                ChannelDelivery.objects.filter(notification_id__in=created.values(),
+                                               status=ChannelDeliveryStatus.PENDING)
                 .order_by("notification_id", "channel").values_list("pk", flat=True)
             )
             transaction.on_commit(lambda: enqueue_deliveries(delivery_ids))
