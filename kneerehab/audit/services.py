@@ -32,6 +32,12 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _text(value: str, limit: int) -> str:
+    """Client-supplied text as PostgreSQL can store it: a NUL byte (a common probe) would fail the insert
+    and lose the very event worth keeping."""
+    return str(value).replace("\x00", "\ufffd")[:limit]
+
+
 def audit_record(*, user, action: str, resource: str, request=None, object_id: str = "",
                  subject_patient_id: int | None = None, status_code: int | None = None,
                  detail: dict | None = None) -> AuditEvent:
@@ -40,18 +46,18 @@ def audit_record(*, user, action: str, resource: str, request=None, object_id: s
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",
         action=action,
-        resource=resource[:100],
-        object_id=str(object_id)[:64],
+        resource=_text(resource, 100),
+        object_id=_text(object_id, 64),
         subject_patient_id=subject_patient_id,
         status_code=status_code,
         detail=detail or {},
     )
     if request is not None:
         event.method = request.method
-        event.path = request.path[:500]
-        event.query = request.META.get("QUERY_STRING", "")[:500]
+        event.path = _text(request.path, 500)
+        event.query = _text(request.META.get("QUERY_STRING", ""), 500)
         event.ip_address = client_ip(request)
-        event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+        event.user_agent = _text(request.META.get("HTTP_USER_AGENT", ""), 300)
     event.save()
     return event
 
