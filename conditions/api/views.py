@@ -30,6 +30,8 @@ from .serializers import (
 class ConditionViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated]
     lookup_field = "slug"
+    # Only what a SlugField holds reaches the database (a NUL byte there was a 500 on PostgreSQL).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filter_backends = [DjangoFilterBackend, FoldedSearchFilter]
     filterset_class = ConditionFilterSet
     # Symptoms are a JSON list; search_text holds them as plain text so `icontains` works on every database.
@@ -53,6 +55,8 @@ class ConditionViewSet(viewsets.ReadOnlyModelViewSet):
 class ExerciseViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated]
     lookup_field = "slug"
+    # Only what a SlugField holds reaches the database (a NUL byte there was a 500 on PostgreSQL).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filter_backends = [DjangoFilterBackend, FoldedSearchFilter]
     filterset_class = ExerciseFilterSet
     search_fields = ["name", "slug", "instructions"]
