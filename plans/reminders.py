@@ -14,12 +14,13 @@ How it fits together:
 2. `claim_due_reminders` takes a batch of due pending rows with
    `select_for_update(skip_locked=True)` and stamps them claimed, so two
    dispatchers never hand the same row on.
-3. `deliver_reminder` (run by the `send_reminder` task, or in-process by the
-   management command) locks one row again, decides whether it should go out
-   at all (plan state, start date, preferences, quiet hours, the missed window,
-   what was logged today) and either puts a notification in the inbox or marks
-   the row skipped with the reason. The notification's dedupe key names the
-   row, a third guard against sending twice.
+3. `deliver_reminders` (run by the `send_reminder_batch` task, one per claimed
+   batch, or in-process by the management command) locks the batch's rows
+   again, decides for each whether it should go out at all (plan state, start
+   date, preferences, quiet hours, the missed window, what was logged today)
+   and either puts a notification in the inbox or marks the row skipped with
+   the reason: a fixed number of queries and one transaction per batch. The
+   notification's dedupe key names the row, a third guard against sending twice.
 
 Follow-ups: when nothing has been logged on a plan for two full local days, the
 next reminder is replaced by a gentle follow-up, once per quiet streak (a log
