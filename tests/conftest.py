@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from celery._state import _set_task_join_will_block
 from rest_framework.test import APIClient
 
 from kneerehab.celery import app as celery_app
@@ -33,6 +34,10 @@ def _plain_http_and_eager_tasks(settings):
     # Tasks run in-process unless a test starts a real worker (see tests/celery_worker.py).
     # The namespaced key: settings.CELERY_TASK_ALWAYS_EAGER exists, so it wins over `task_always_eager`.
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
+    # Celery keeps "a task is running, joins would block" in one process-wide flag that eager
+    # tasks set and restore; tasks run eagerly in several threads at once (the race tests) can
+    # restore it in the wrong order and leave it on for the tests that follow.
+    _set_task_join_will_block(False)
     yield
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
 
