@@ -25,12 +25,13 @@ class ApplicationError(Exception):
     """A business rule said no. Raised by services; shown to the client as JSON."""
 
     def __init__(self, message: str, *, fields: dict | None = None, status_code: int = 400,
-                 code: str = "invalid"):
+                 code: str | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields
         self.status_code = status_code
-        self.code = code
+        # Field errors read the same whether a serializer or a service found them.
+        self.code = code or ("validation_error" if fields else "invalid")
 
 
 def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:

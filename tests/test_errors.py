@@ -115,3 +115,13 @@ def test_handler500_turns_a_database_outage_outside_drf_into_503(rf):
     except KeyError:
         other = server_error(rf.get("/api/v1/me/"))
     assert other.status_code == 500
+
+
+def test_field_errors_from_services_have_the_same_code_as_serializer_ones(physio_client):
+    from tests.factories import PatientFactory
+
+    PatientFactory(username="taken")
+    response = physio_client.post("/api/v1/patients/", {"username": "taken"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert "username" in response.json()["fields"]
