@@ -3,53 +3,24 @@
 Skipped on SQLite: its writers queue behind one database lock, so requests never really overlap there
 (CI runs these against PostgreSQL).
 """
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from rest_framework.test import APIClient
 
 from plans.models import PhaseChange, PhaseChangeKind, Plan, PlanStatus
 from plans.services import plan_create
+from tests.concurrency import postgresql_only, run_together  # noqa: F401 (fixture)
 from tests.factories import PatientFactory, PhysiotherapistFactory
 from tracker.services import checkin_create
 
 from .conftest import log_all_sessions
 from .factories import make_path
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
 START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, so requests never overlap (runs in CI)")
-
-
-def run_together(count: int, work) -> list:
-    """Run `work(i)` in `count` threads released at once; return the results (or exceptions) in order."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # reported to the test, not lost in the thread
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture

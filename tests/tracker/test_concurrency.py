@@ -8,44 +8,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kneerehab.notifications.models import Notification
+from tests.concurrency import postgresql_only, run_together  # noqa: F401 (fixture)
 from tests.factories import PatientFactory, PhysiotherapistFactory
 from tracker import services
 from tracker.models import Alert, CheckIn
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, so requests never overlap (runs in CI)")
-
-
-def run_together(count: int, work) -> list:
-    """Run `work(i)` in `count` threads released at the same moment; return results (or exceptions) in order."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # reported to the test, not lost in the thread
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
 
 @pytest.fixture
