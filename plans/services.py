@@ -210,8 +210,18 @@ def _running_plan_error(condition: Condition) -> ApplicationError:
 
 
 def _locked(plan: Plan) -> Plan:
-    """The plan re-read under a row lock, so that two concurrent phase changes cannot both apply."""
-    locked = Plan.objects.select_for_update().select_related("patient", "condition").get(pk=plan.pk)
+    """The plan re-read under a row lock, so that two concurrent phase changes cannot both apply.
+
+    Only the plan row is locked (`of`), not the joined patient and condition rows, and with
+    FOR NO KEY UPDATE: a phase change never alters the plan's key, so inserts that merely
+    reference the plan or the patient (a check-in, a log) are not blocked by an evaluation,
+    and cannot deadlock with one.
+    """
+    locked = (
+        Plan.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("patient", "condition")
+        .get(pk=plan.pk)
+    )
     return locked
 
 
