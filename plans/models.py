@@ -20,6 +20,17 @@ class Progression(models.TextChoices):
     STEP_BACK = "step_back", "Step back"
 
 
+class ClotRiskFactor(models.TextChoices):
+    """Risk factors for a venous thrombosis that make clot signs weigh more (NICE NG158; Wells score)."""
+
+    RECENT_SURGERY = "recent_surgery", "Recent surgery"
+    IMMOBILISED = "immobilised", "Immobilised (cast, brace or bed rest)"
+    CANCER = "cancer", "Active cancer"
+    PREGNANCY_OR_POSTPARTUM = "pregnancy_or_postpartum", "Pregnant or recently gave birth"
+    OESTROGEN_THERAPY = "oestrogen_therapy", "Oestrogen therapy (contraceptive pill or HRT)"
+    PREVIOUS_CLOT = "previous_clot", "A previous blood clot"
+
+
 class Plan(models.Model):
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plans")
     physiotherapist = models.ForeignKey(
@@ -32,6 +43,11 @@ class Plan(models.Model):
     phase_started_at = models.DateTimeField()
     reminder_times = models.JSONField(default=list, help_text='Local times of day, e.g. ["08:00", "18:30"]')
     auto_advance = models.BooleanField(default=False, help_text="Advance by itself when exit criteria hold.")
+    # Clinical context set by the physiotherapist; screening may only raise a level because of it.
+    surgery_date = models.DateField(null=True, blank=True, help_text="Date of knee surgery, if any.")
+    clot_risk_factors = models.JSONField(default=list, blank=True,
+                                         help_text="Venous thrombosis risk factors (ClotRiskFactor values).")
+    immunosuppressed = models.BooleanField(default=False)
     # The latest evaluation of the current phase's exit criteria (or of a worsening trend).
     progression = models.CharField(max_length=12, choices=Progression.choices, default="", blank=True)
     progression_reasons = models.JSONField(default=list, blank=True)

@@ -36,6 +36,12 @@ class PromptLevel(models.TextChoices):
 SYMPTOM_FLAGS = (
     "fever",
     "trouble_breathing",
+    "chest_pain",
+    "coughing_blood",
+    "fainted_or_racing_heart",
+    "foot_cold_pale_or_numb",
+    "confused_or_shaking_chills",
+    "calf_tight_and_hard",
     "cannot_bear_weight",
     "sudden_swelling_or_warmth",
     "joint_shape_changed",
@@ -44,9 +50,17 @@ SYMPTOM_FLAGS = (
     "red_skin",
     "swollen_veins",
     "history_of_clots",
+    "knee_locked",
+    "cannot_lift_straight_leg",
+    "calf_snap_or_cannot_tiptoe",
+    "wound_problem",
     "limits_daily_activities",
+    "knee_giving_way",
+    "new_fall_or_injury",
     "knee_locking_or_giving_way",
 )
+# Still accepted from older clients, no longer asked by the web form (knee_locked and knee_giving_way replace it).
+DEPRECATED_FLAGS = ("knee_locking_or_giving_way",)
 
 
 class CheckIn(models.Model):
@@ -66,9 +80,23 @@ class CheckIn(models.Model):
 
     pain_at_rest = models.PositiveSmallIntegerField()
     pain_during_activity = models.PositiveSmallIntegerField()
+    morning_pain = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                    help_text="Pain or stiffness this morning, 0-10; optional.")
     swelling = models.CharField(max_length=10, choices=Swelling.choices, default=Swelling.NONE)
     fever = models.BooleanField(default=False)
     trouble_breathing = models.BooleanField(default=False)
+    chest_pain = models.BooleanField(default=False)
+    coughing_blood = models.BooleanField(default=False)
+    fainted_or_racing_heart = models.BooleanField(default=False)
+    foot_cold_pale_or_numb = models.BooleanField(default=False)
+    confused_or_shaking_chills = models.BooleanField(default=False)
+    calf_tight_and_hard = models.BooleanField(default=False)
+    knee_locked = models.BooleanField(default=False)
+    cannot_lift_straight_leg = models.BooleanField(default=False)
+    calf_snap_or_cannot_tiptoe = models.BooleanField(default=False)
+    wound_problem = models.BooleanField(default=False)
+    knee_giving_way = models.BooleanField(default=False)
+    new_fall_or_injury = models.BooleanField(default=False)
     cannot_bear_weight = models.BooleanField(default=False)
     sudden_swelling_or_warmth = models.BooleanField(default=False)
     joint_shape_changed = models.BooleanField(default=False)
@@ -100,6 +128,8 @@ class CheckIn(models.Model):
                 condition=Q(pain_during_activity__lte=10), name="checkin_pain_during_activity_range"
             ),
             models.CheckConstraint(condition=Q(swelling__in=Swelling.values), name="checkin_swelling_valid"),
+            models.CheckConstraint(condition=Q(morning_pain__isnull=True) | Q(morning_pain__lte=10),
+                                   name="checkin_morning_pain_range"),
         ]
 
     def __str__(self) -> str:
@@ -147,6 +177,16 @@ class AlertStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
 
+class AlertOutcome(models.TextChoices):
+    """What the clinician did about an alert, recorded when acknowledging it."""
+
+    CALLED_PATIENT = "called_patient", "Called the patient"
+    ADVISED_EMERGENCY_CARE = "advised_emergency_care", "Advised emergency care"
+    BOOKED_VISIT = "booked_visit", "Booked a visit"
+    NO_ACTION_NEEDED = "no_action_needed", "No action needed"
+    OTHER = "other", "Other"
+
+
 class Alert(models.Model):
     """A screened check-in that needs a physiotherapist's eyes; one per physiotherapist of the patient."""
 
@@ -162,6 +202,12 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, choices=AlertOutcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True, max_length=2000)
+    # A repeat of an open alert (same patient, same reason, same or lower level) updates it instead of
+    # raising another: how often it was seen and when last.
+    occurrences = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()

@@ -24,8 +24,9 @@ from .signals import checkin_recorded, exercise_logged
 logger = logging.getLogger(__name__)
 
 # What a check-in request may carry besides its keys (client_id, Idempotency-Key).
-CHECKIN_FIELDS = ("pain_at_rest", "pain_during_activity", "swelling", *SYMPTOM_FLAGS, "notes")
-CHECKIN_DEFAULTS = {"swelling": Swelling.NONE, "notes": "", **{flag: False for flag in SYMPTOM_FLAGS}}
+CHECKIN_FIELDS = ("pain_at_rest", "pain_during_activity", "morning_pain", "swelling", *SYMPTOM_FLAGS, "notes")
+CHECKIN_DEFAULTS = {"swelling": Swelling.NONE, "notes": "", "morning_pain": None,
+                    **{flag: False for flag in SYMPTOM_FLAGS}}
 
 ESCALATING_LEVELS = (PromptLevel.URGENT, PromptLevel.EMERGENCY)
 
@@ -45,13 +46,25 @@ def _send_robust(signal, **kwargs) -> None:
 
 # --- check-ins ---------------------------------------------------------------------
 
+# The fields of the first check-in version. Fields added since count in the fingerprint only when they
+# differ from their default, so a check-in stored before they existed still matches its replay.
+FINGERPRINT_V1_FIELDS = (
+    "pain_at_rest", "pain_during_activity", "swelling", "fever", "trouble_breathing", "cannot_bear_weight",
+    "sudden_swelling_or_warmth", "joint_shape_changed", "calf_pain", "leg_swelling", "red_skin", "swollen_veins",
+    "history_of_clots", "limits_daily_activities", "knee_locking_or_giving_way", "notes",
+)
+
+
 def checkin_fingerprint(data: dict) -> str:
     """A hash of the check-in a request describes, so a replay can be told from a different request.
 
     Absent fields count as their defaults (sending `"fever": false` or leaving it
     out is the same check-in); `recorded_at` counts only when the client sent it.
     """
-    canonical = {name: data.get(name, CHECKIN_DEFAULTS.get(name)) for name in CHECKIN_FIELDS}
+    canonical = {name: data.get(name, CHECKIN_DEFAULTS.get(name)) for name in FINGERPRINT_V1_FIELDS}
+    canonical.update({name: data[name] for name in CHECKIN_FIELDS
+                      if name not in canonical and data.get(name, CHECKIN_DEFAULTS.get(name))
+                      != CHECKIN_DEFAULTS.get(name)})
     if data.get("recorded_at") is not None:
         canonical["recorded_at"] = data["recorded_at"].astimezone(UTC).isoformat()
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str).encode()

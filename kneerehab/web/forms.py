@@ -9,7 +9,8 @@ from conditions.models import Condition, Dose
 from kneerehab.errors import ApplicationError
 from plans.models import PlanStatus
 from plans.services import ALLOWED_TRANSITIONS, DOSE_LIMITS
-from tracker.models import SYMPTOM_FLAGS, Swelling
+from tracker.models import Swelling
+from tracker.questions import MORNING_PAIN, QUESTION_GROUPS, QUESTIONS, SURGERY_QUESTIONS
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
 
@@ -110,31 +111,25 @@ class CheckInForm(forms.Form):
                                                   label="Pain during activity (0 = none, 10 = worst imaginable)")
     swelling = forms.ChoiceField(choices=Swelling.choices, initial=Swelling.NONE, widget=forms.RadioSelect,
                                  label="Swelling around the knee")
-    fever = forms.BooleanField(required=False, label="I have a fever or feel hot and shivery")
-    trouble_breathing = forms.BooleanField(required=False, label="I have trouble breathing or chest pain")
-    cannot_bear_weight = forms.BooleanField(required=False, label="My leg cannot hold my weight")
-    sudden_swelling_or_warmth = forms.BooleanField(required=False,
-                                                   label="My leg suddenly swelled up or feels warm")
-    joint_shape_changed = forms.BooleanField(required=False, label="My knee looks a different shape than before")
-    calf_pain = forms.BooleanField(required=False,
-                                   label="My calf or thigh hurts, and it is worse when I stand or walk")
-    leg_swelling = forms.BooleanField(required=False, label="My lower leg or ankle is swollen")
-    red_skin = forms.BooleanField(required=False, label="The skin of my leg is red or darker than usual")
-    swollen_veins = forms.BooleanField(required=False, label="The veins in my leg look swollen or hard")
-    history_of_clots = forms.BooleanField(required=False, label="I have had a blood clot before")
-    limits_daily_activities = forms.BooleanField(required=False,
-                                                 label="The pain stops me doing everyday things")
-    knee_locking_or_giving_way = forms.BooleanField(required=False,
-                                                    label="My knee locks, catches or gives way")
+    morning_pain = forms.TypedChoiceField(
+        choices=[("", "Skip"), *PAIN_CHOICES], coerce=int, empty_value=None, required=False,
+        widget=forms.RadioSelect, label=MORNING_PAIN)
     notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                             label="Anything else (optional)")
     # Generated when the form is shown: sending the same form twice stores one check-in, as in the API.
     client_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    SYMPTOM_FIELDS = SYMPTOM_FLAGS
+    def __init__(self, *args, had_surgery: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The yes/no questions in the order the form groups them, worded as in the API schema.
+        for _, names in QUESTION_GROUPS:
+            for name in names:
+                if name in SURGERY_QUESTIONS and not had_surgery:
+                    continue
+                self.fields[name] = forms.BooleanField(required=False, label=QUESTIONS[name])
 
-    def symptom_fields(self):
-        return [self[name] for name in SYMPTOM_FLAGS]
+    def question_groups(self):
+        return [(legend, [self[name] for name in names if name in self.fields]) for legend, names in QUESTION_GROUPS]
 
 
 class ExerciseDoneForm(forms.Form):

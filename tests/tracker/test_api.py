@@ -40,7 +40,7 @@ def test_create_returns_the_checkin_and_its_prompt(patient_client, patient):
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"id", "patient", "plan", "client_id", "recorded_at", "created_at", "pain_at_rest",
-                         "pain_during_activity", "swelling", *SYMPTOM_FLAGS, "notes", "prompt"}
+                         "pain_during_activity", "morning_pain", "swelling", *SYMPTOM_FLAGS, "notes", "prompt"}
     assert body["patient"] == patient.pk
     assert body["swelling"] == "mild"
     assert all(body[flag] is False for flag in SYMPTOM_FLAGS)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.factories import PatientFactory
 from tests.web.conftest import DVT_SIGNS, checkin, csrf_post
-from tracker.models import SYMPTOM_FLAGS, Alert, CheckIn, ExerciseLog
+from tracker.models import DEPRECATED_FLAGS, SYMPTOM_FLAGS, Alert, CheckIn, ExerciseLog
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,8 @@ def test_checkin_form_inputs_are_named_like_the_api_fields(patient_web):
     page = patient_web.get("/checkin/").content.decode()
     html = re.search(r'<form method="post" action="/checkin/".*?</form>', page, re.S).group(0)
     names = set(re.findall(r'name="([a-z_]+)"', html)) - {"csrfmiddlewaretoken"}
-    assert names == {"pain_at_rest", "pain_during_activity", "swelling", *SYMPTOM_FLAGS, "notes", "client_id"}
+    asked = set(SYMPTOM_FLAGS) - set(DEPRECATED_FLAGS) - {"wound_problem"}  # no surgery on this plan
+    assert names == {"pain_at_rest", "pain_during_activity", "morning_pain", "swelling", *asked, "notes", "client_id"}
     # Every visible input has a label.
     for input_id in re.findall(r'<input type="(?:checkbox|radio)" name="[a-z_]+"[^>]* id="([^"]+)"', html):
         assert f'for="{input_id}"' in html, input_id

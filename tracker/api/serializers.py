@@ -5,7 +5,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from ..models import DEPRECATED_FLAGS, SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from ..questions import MORNING_PAIN, QUESTIONS
 from ..selectors import MAX_PROGRESS_DAYS, progress_default_range
 
 # recorded_at may run a little ahead of the server's clock (a phone's clock is rarely exact).
@@ -54,12 +55,18 @@ class CheckInSerializer(serializers.ModelSerializer):
     class Meta:
         model = CheckIn
         fields = ["id", "patient", "plan", "client_id", "recorded_at", "created_at",
-                  "pain_at_rest", "pain_during_activity", "swelling", *SYMPTOM_FLAGS, "notes", "prompt"]
+                  "pain_at_rest", "pain_during_activity", "morning_pain", "swelling", *SYMPTOM_FLAGS, "notes",
+                  "prompt"]
         read_only_fields = fields
 
     @extend_schema_field(PromptSerializer)
     def get_prompt(self, obj: CheckIn) -> dict:
         return obj.prompt
+
+
+@extend_schema_field({"type": "boolean", "deprecated": True})
+class DeprecatedBooleanField(serializers.BooleanField):
+    """A question older app versions still send; accepted and screened as before, marked deprecated."""
 
 
 def _pain(help_text: str) -> serializers.IntegerField:
@@ -79,13 +86,20 @@ class CheckInCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
     pain_at_rest = _pain("0 (none) to 10 (worst imaginable)")
     pain_during_activity = _pain("0 (none) to 10 (worst imaginable)")
+    morning_pain = serializers.IntegerField(min_value=0, max_value=10, required=False, allow_null=True,
+                                            default=None, help_text=f"{MORNING_PAIN}: 0 (none) to 10.")
     swelling = serializers.ChoiceField(choices=Swelling.choices, required=False, default=Swelling.NONE)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="Free text. Never lowers the screening level; a red flag mentioned here asks the patient to "
+                  "answer the matching question.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
         for flag in SYMPTOM_FLAGS:
-            fields[flag] = serializers.BooleanField(required=False, default=False)
+            field_class = DeprecatedBooleanField if flag in DEPRECATED_FLAGS else serializers.BooleanField
+            fields[flag] = field_class(required=False, default=False, help_text=QUESTIONS[flag] + ".")
         return fields
 
     def validate_recorded_at(self, value):

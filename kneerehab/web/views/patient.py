@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kneerehab.errors import ApplicationError
+from plans.models import PlanStatus
 from plans.selectors import today_for_patient
 from tracker.selectors import checkins_visible_to
 from tracker.services import checkin_create, exercise_log_create
@@ -77,7 +78,9 @@ def exercise_done(request, plan_exercise_id: int):
 
 @patient_required
 def checkin(request):
-    form = CheckInForm(request.POST or None)
+    # The wound question is for patients whose running plan records a surgery.
+    had_surgery = request.user.plans.filter(status=PlanStatus.ACTIVE, surgery_date__isnull=False).exists()
+    form = CheckInForm(request.POST or None, had_surgery=had_surgery)
     if request.method == "POST" and form.is_valid():
         try:
             stored, _ = checkin_create(patient=request.user, data=form.cleaned_data)
