@@ -7,39 +7,71 @@ database. `screening_context()` reads that history as of the check-in's
 what had happened by then, not on what came after.
 """
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, NamedTuple, Protocol
+from functools import cache
+from statistics import mean, median
+from typing import NamedTuple, Protocol
 
 from django.db.models import Q
 
 from plans.models import Plan, PlanStatus
 
 from .models import CheckIn, PromptLevel, Swelling
+from .questions import QUESTIONS
 from .rules import (
     FLAG_WORDS,
     LEVEL_MESSAGES,
     METRIC_WORDS,
+    NEGATION_FILLERS,
+    NEGATION_REACH,
+    NEGATIONS,
     NOT_A_DIAGNOSIS,
+    NOTE_KEYWORDS,
     PHYSIOTHERAPIST_TOLD,
+    PLAN_FACT_ANSWERS,
+    RECENT_SURGERY_DAYS,
     RULES,
     AllOf,
     AnyFlag,
+    AnyOf,
     ConditionWarnings,
     Flag,
     NoImprovement,
+    NoteMentions,
     PainAtLeast,
-    RisingTrend,
+    PlanContext,
     Rule,
     SwellingAtLeast,
+    Worsening,
 )
 
 logger = logging.getLogger(__name__)
 
-# Earlier check-ins read for trends; at least the largest RisingTrend window.
-HISTORY_SIZE = max([r.when.window for r in RULES if isinstance(r.when, RisingTrend)] + [2])
+# Earlier check-ins read for trends: enough to cover the trend's days even with several check-ins a day.
+TREND_DAYS_READ = max(r.when.within_days for r in RULES if isinstance(r.when, Worsening))
+HISTORY_SIZE = 60
+# The first check-ins on a plan, the start that "no improvement" compares with.
+FIRST_ON_PLAN = max(r.when.count for r in RULES if isinstance(r.when, NoImprovement))
 TREND_METRICS = ("pain_at_rest", "pain_during_activity", "swelling")
+CLOT_RISK_WORDS = {
+    "recent_surgery": "recent surgery",
+    "immobilised": "a leg kept still (cast, brace or bed rest)",
+    "cancer": "cancer",
+    "pregnancy_or_postpartum": "pregnancy or a recent birth",
+    "oestrogen_therapy": "oestrogen treatment",
+    "previous_clot": "an earlier blood clot",
+    "history_of_clots": "an earlier blood clot",
+}
+
+# What the note's reason advises, by the level of the question the note seems to answer.
+NOTE_ADVICE = {
+    PromptLevel.EMERGENCY: "if it is happening now, call emergency services without waiting.",
+    PromptLevel.URGENT: "if it is happening now, get medical attention today.",
+    PromptLevel.SEE_CLINICIAN: "tell your physiotherapist at your next visit.",
+}
 
 
 class CheckInLike(Protocol):
@@ -57,8 +89,13 @@ class PlanFacts:
     condition_name: str
     recovery_weeks_min: int
     warnings: tuple = ()
-    # The first check-in on the plan (recorded on or after its start date), if any.
-    baseline: Any = None
+    start_date: date | None = None
+    # The first check-ins on the plan (recorded on or after its start date), oldest first.
+    first_checkins: tuple = ()
+    # The clinical context the physiotherapist recorded: it may raise a level, never lower one.
+    surgery_date: date | None = None
+    clot_risk_factors: tuple[str, ...] = ()
+    immunosuppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,15 +132,66 @@ def metric_value(checkin: CheckInLike, metric: str) -> int:
     return Swelling.rank(value) if metric == "swelling" else int(value)
 
 
-def _metric_words(metric: str, value: int) -> str:
+def _metric_words(metric: str, value: float) -> str:
     if metric == "swelling":
-        return [s.value for s in Swelling][value]
-    return str(value)
+        return [s.value for s in Swelling][round(value)]
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _signs_words(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _signs(names: list[str]) -> str:
-    words = [FLAG_WORDS.get(n, n.replace("_", " ")) for n in names]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return _signs_words([FLAG_WORDS.get(n, n.replace("_", " ")) for n in names])
+
+
+def flag_level(flag: str) -> str:
+    """The level the rule that this answer sets off alone reaches (see_clinician when none does)."""
+    levels = [rule.level for rule in RULES if isinstance(rule.when, Flag) and rule.when.name == flag]
+    levels += [rule.level for rule in RULES if isinstance(rule.when, AnyFlag) and flag in rule.when.names]
+    return max(levels, key=PromptLevel.rank, default=PromptLevel.SEE_CLINICIAN)
+
+
+@cache
+def _keyword_patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(rf"(?<![\w'])(?:{pattern})", re.IGNORECASE), flag) for pattern, flag in NOTE_KEYWORDS)
+
+
+_CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and|though|although)\b|\bbut\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w']+")
+
+
+def _negated(before: str) -> bool:
+    """Whether the clause text before a phrase ends in a negation that reaches the phrase."""
+    words = _WORD.findall(before.rsplit(",", 1)[-1].lower())
+    for word in reversed(words[-NEGATION_REACH:]):
+        if word in NEGATIONS:
+            return True
+        if word not in NEGATION_FILLERS:
+            return False
+    return False
+
+
+def note_red_flags(note: str) -> list[tuple[str, str]]:
+    """The red flags a free-text note mentions, as (phrase, question), without negated mentions.
+
+    A mention counts unless a negation ("no", "not", "haven't", ...) stands shortly before it in the same
+    clause with only filler words between (NEGATION_FILLERS): "no chest pain" and "I have not fainted" do
+    not count; "no idea why my chest hurts", "no, my chest hurts" and "chest pain, no fever" count the
+    chest pain. When unsure, it counts: a missed red flag costs more than a question asked again.
+    """
+    found: list[tuple[str, str]] = []
+    text = note.replace("\u2019", "'")
+    for pattern, flag in _keyword_patterns():
+        for match in pattern.finditer(text):
+            clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, match.start())), default=0)
+            if _negated(text[clause_start:match.start()]):
+                continue
+            if all(flag != seen for _, seen in found):
+                found.append((match.group(0).strip(), flag))
+            break
+    return found
 
 
 # --- trigger evaluation: each returns the facts it matched on, or None --------------
@@ -115,6 +203,14 @@ def _flag(trigger: Flag, checkin, context) -> dict | None:
 def _any_flag(trigger: AnyFlag, checkin, context) -> dict | None:
     present = [name for name in trigger.names if getattr(checkin, name, False)]
     return {"signs": _signs(present)} if present else None
+
+
+def _any_of(trigger: AnyOf, checkin, context) -> dict | None:
+    for part in trigger.parts:
+        matched = evaluate(part, checkin, context)
+        if matched is not None:
+            return matched
+    return None
 
 
 def _all_of(trigger: AllOf, checkin, context) -> dict | None:
@@ -139,38 +235,96 @@ def _swelling_at_least(trigger: SwellingAtLeast, checkin, context) -> dict | Non
     return {} if Swelling.rank(checkin.swelling) >= Swelling.rank(trigger.value) else None
 
 
-def _rising_trend(trigger: RisingTrend, checkin, context) -> dict | None:
-    series = [*list(context.history)[-(trigger.window - 1):], checkin]
-    values = [metric_value(c, trigger.metric) for c in series]
-    # The run ending at this check-in in which the metric never went down.
-    start = len(values) - 1
-    while start > 0 and values[start - 1] <= values[start]:
-        start -= 1
-    run = series[start:]
-    first, last = values[start], values[-1]
-    days = {c.recorded_at.astimezone(context.tz).date() for c in run}
-    if len(run) >= trigger.min_checkins and len(days) >= trigger.min_days and last - first >= trigger.by:
+def _day_means(series, metric: str, tz: tzinfo) -> list[tuple[date, float]]:
+    """Each local day's mean of `metric`, oldest day first."""
+    days: dict[date, list[int]] = {}
+    for item in series:
+        days.setdefault(item.recorded_at.astimezone(tz).date(), []).append(metric_value(item, metric))
+    return [(day, sum(values) / len(values)) for day, values in sorted(days.items())]
+
+
+def _worsening(trigger: Worsening, checkin, context) -> dict | None:
+    since = checkin.recorded_at - timedelta(days=trigger.within_days)
+    series = [*(c for c in context.history if c.recorded_at >= since), checkin]
+    days = _day_means(series, trigger.metric, context.tz)[-2 * trigger.days:]
+    if len(days) < 2 * trigger.days:
+        return None
+    before = [value for _, value in days[:trigger.days]]
+    latest = [value for _, value in days[trigger.days:]]
+    before_mean, latest_mean = mean(before), mean(latest)
+    # The mean carries the size of the rise; the median makes sure it is not one day's jump.
+    if latest_mean - before_mean >= trigger.by and median(latest) - before_mean >= trigger.by / 2:
         return {
-            "first": _metric_words(trigger.metric, first),
-            "last": _metric_words(trigger.metric, last),
-            "count": len(run),
+            "first": _metric_words(trigger.metric, before_mean),
+            "last": _metric_words(trigger.metric, latest_mean),
+            "days": trigger.days,
         }
     return None
 
 
 def _no_improvement(trigger: NoImprovement, checkin, context) -> dict | None:
     for plan in context.plans:
-        baseline = plan.baseline
-        if baseline is None:
+        first = list(plan.first_checkins)[:trigger.count]
+        if len(first) < trigger.count or plan.start_date is None:
             continue
         weeks = min(trigger.cap_weeks, max(trigger.floor_weeks, plan.recovery_weeks_min))
-        if checkin.recorded_at - baseline.recorded_at < timedelta(weeks=weeks):
+        start = datetime.combine(plan.start_date, time.min, tzinfo=context.tz)
+        if checkin.recorded_at - start < timedelta(weeks=weeks):
             continue
-        not_lower = (checkin.pain_at_rest >= baseline.pain_at_rest
-                     and checkin.pain_during_activity >= baseline.pain_during_activity)
-        if not_lower and max(checkin.pain_at_rest, checkin.pain_during_activity) >= trigger.min_pain:
+        on_plan = [c for c in context.history if c.recorded_at >= start]
+        latest = [*on_plan, checkin][-trigger.count:]
+        if len(latest) < trigger.count or {c.id for c in latest if c.id} & {c.id for c in first}:
+            continue  # too few check-ins yet to compare the start with the latest
+        no_better = all(mean(metric_value(c, m) for c in latest) >= mean(metric_value(c, m) for c in first)
+                        for m in ("pain_at_rest", "pain_during_activity"))
+        still_matters = (
+            mean(c.pain_during_activity for c in latest) >= trigger.activity_pain
+            or mean(c.pain_at_rest for c in latest) >= trigger.rest_pain
+            or mean(Swelling.rank(c.swelling) for c in latest) >= Swelling.rank(trigger.swelling)
+        )
+        if no_better and still_matters:
             return {"weeks": weeks, "condition": plan.condition_name}
     return None
+
+
+def _plan_context(trigger: PlanContext, checkin, context) -> dict | None:
+    on = checkin.recorded_at.astimezone(context.tz).date()
+    words = [CLOT_RISK_WORDS[name] for name in PLAN_FACT_ANSWERS.get(trigger.fact, ()) if getattr(checkin, name, False)]
+    for plan in context.plans:
+        for word in plan_context_words(plan, trigger.fact, on):
+            if word not in words:
+                words.append(word)
+    return {"context": _signs_words(words)} if words else None
+
+
+def plan_context_words(plan: PlanFacts, fact: str, on: date) -> list[str]:
+    """How a fact recorded on the plan reads in a sentence (nothing when the plan lacks it on local date `on`)."""
+    recent_surgery = (plan.surgery_date is not None
+                      and timedelta(0) <= on - plan.surgery_date <= timedelta(days=RECENT_SURGERY_DAYS))
+    if fact == "immunosuppressed":
+        return ["a suppressed immune system"] if plan.immunosuppressed else []
+    if fact == "recent_surgery":
+        return ["your recent knee surgery"] if recent_surgery else []
+    if fact == "clot_risk":
+        factors = [CLOT_RISK_WORDS.get(f, f.replace("_", " ")) for f in plan.clot_risk_factors]
+        if recent_surgery and "recent_surgery" not in plan.clot_risk_factors:
+            factors.append(CLOT_RISK_WORDS["recent_surgery"])
+        return factors
+    raise ValueError(f"unknown plan fact {fact!r}")
+
+
+def _note_mentions(trigger: NoteMentions, checkin, context) -> dict | None:
+    found = note_red_flags(getattr(checkin, "notes", "") or "")
+    missed = [(phrase, flag) for phrase, flag in found if not getattr(checkin, flag, False)]
+    if not missed:
+        return None
+    flag = missed[0][1]
+    level = flag_level(flag)
+    return {
+        "phrase": _signs_words([f'"{p}"' for p, _ in missed]),
+        "question": QUESTIONS[flag],
+        "advice": NOTE_ADVICE[level],
+    }
 
 
 EVALUATORS = {
@@ -179,8 +333,11 @@ EVALUATORS = {
     AllOf: _all_of,
     PainAtLeast: _pain_at_least,
     SwellingAtLeast: _swelling_at_least,
-    RisingTrend: _rising_trend,
+    AnyOf: _any_of,
+    PlanContext: _plan_context,
+    Worsening: _worsening,
     NoImprovement: _no_improvement,
+    NoteMentions: _note_mentions,
 }
 
 
@@ -286,6 +443,9 @@ class RunningPlan:
     condition_name: str
     recovery_weeks_min: int
     warnings: tuple
+    surgery_date: date | None = None
+    clot_risk_factors: tuple[str, ...] = ()
+    immunosuppressed: bool = False
 
 
 def running_plans(*, patient, as_of: datetime) -> list[RunningPlan]:
@@ -294,20 +454,21 @@ def running_plans(*, patient, as_of: datetime) -> list[RunningPlan]:
     rows = (
         Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE, start_date__lte=local_date)
         .order_by("-start_date", "-id")
-        .values_list("id", "start_date", "condition__name", "condition__recovery_weeks_min", "condition__warnings")
+        .values_list("id", "start_date", "condition__name", "condition__recovery_weeks_min", "condition__warnings",
+                     "surgery_date", "clot_risk_factors", "immunosuppressed")
     )
-    return [RunningPlan(plan_id, start, name, weeks, tuple(warnings or ()))
-            for plan_id, start, name, weeks, warnings in rows]
+    return [RunningPlan(plan_id, start, name, weeks, tuple(warnings or ()), surgery, tuple(risks or ()), immuno)
+            for plan_id, start, name, weeks, warnings, surgery, risks, immuno in rows]
 
 
 def screening_context(*, patient, recorded_at: datetime, plans: Sequence[RunningPlan], has_physiotherapist: bool,
                       exclude_id: int | None = None) -> ScreeningContext:
-    """The patient's check-ins up to `recorded_at` (oldest first) and the first one on each plan, in one query.
+    """The patient's check-ins up to `recorded_at` (oldest first) and the first ones on each plan, in one query.
 
-    The query reads the union of the latest HISTORY_SIZE check-ins and each plan's first one (id IN
-    sliced subqueries on the (patient, recorded_at) index), so its cost does not grow with the history.
-    Every row read is an earlier check-in, hence the newest HISTORY_SIZE of them are the latest ones, and
-    the oldest at or after a plan's start is that plan's first.
+    The query reads the union of the latest HISTORY_SIZE check-ins and each plan's first FIRST_ON_PLAN
+    (id IN sliced subqueries on the (patient, recorded_at) index), so its cost does not grow with the
+    history. Every row read is an earlier check-in, hence the newest HISTORY_SIZE of them are the latest
+    ones, and the oldest at or after a plan's start are that plan's first.
     """
     earlier = CheckIn.objects.filter(patient=patient, recorded_at__lte=recorded_at)
     if exclude_id is not None:
@@ -315,7 +476,8 @@ def screening_context(*, patient, recorded_at: datetime, plans: Sequence[Running
     starts = [datetime.combine(plan.start_date, time.min, tzinfo=patient.tzinfo) for plan in plans]
     wanted = Q(pk__in=earlier.order_by("-recorded_at", "-id").values("pk")[:HISTORY_SIZE])
     for start in starts:
-        wanted |= Q(pk__in=earlier.filter(recorded_at__gte=start).order_by("recorded_at", "id").values("pk")[:1])
+        wanted |= Q(pk__in=earlier.filter(recorded_at__gte=start).order_by("recorded_at", "id")
+                    .values("pk")[:FIRST_ON_PLAN])
     rows = [PastCheckIn(*row) for row in
             earlier.filter(wanted).order_by("recorded_at", "id").values_list(*PAST_FIELDS)]
     history = rows[-HISTORY_SIZE:]
@@ -326,7 +488,11 @@ def screening_context(*, patient, recorded_at: datetime, plans: Sequence[Running
             condition_name=plan.condition_name,
             recovery_weeks_min=plan.recovery_weeks_min,
             warnings=plan.warnings,
-            baseline=next((row for row in rows if row.recorded_at >= start), None),
+            start_date=plan.start_date,
+            first_checkins=tuple(row for row in rows if row.recorded_at >= start)[:FIRST_ON_PLAN],
+            surgery_date=plan.surgery_date,
+            clot_risk_factors=plan.clot_risk_factors,
+            immunosuppressed=plan.immunosuppressed,
         ))
     return ScreeningContext(tz=patient.tzinfo, history=history, plans=facts,
                             has_physiotherapist=has_physiotherapist)

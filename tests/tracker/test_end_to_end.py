@@ -90,9 +90,9 @@ def test_the_whole_check_in_story_over_http(catalog, django_capture_on_commit_ca
     assert locking.json()["prompt"]["level"] == "see_clinician"
     assert codes(locking) == ["meniscus_locking_or_giving_way"]
 
-    # Rising pain over three days, synced late from an offline phone.
+    # Pain rising over a week, up and down, synced late from an offline phone.
     now = timezone.now()
-    for days_ago, pain in [(3, 2), (2, 3), (1, 5)]:
+    for days_ago, pain in [(6, 2), (5, 2), (4, 1), (3, 4), (2, 3), (1, 5)]:
         trend = sam.post(checkins, {"pain_at_rest": pain, "pain_during_activity": 3,
                                     "recorded_at": (now - timedelta(days=days_ago)).isoformat()}, format="json")
         assert trend.status_code == 201

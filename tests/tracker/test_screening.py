@@ -31,9 +31,13 @@ def codes(prompt) -> list[str]:
     return [reason.code for reason in prompt.reasons]
 
 
-def plan_facts(*, warnings=(), recovery_weeks_min=6, baseline=None, name="Meniscus tear") -> PlanFacts:
+PLAN_START = NOW.date() - timedelta(weeks=8)
+
+
+def plan_facts(*, warnings=(), recovery_weeks_min=6, first=(), name="Meniscus tear", start=PLAN_START,
+               **context_facts) -> PlanFacts:
     return PlanFacts(plan_id=1, condition_name=name, recovery_weeks_min=recovery_weeks_min,
-                     warnings=tuple(warnings), baseline=baseline)
+                     warnings=tuple(warnings), start_date=start, first_checkins=tuple(first), **context_facts)
 
 
 MENISCUS = [
@@ -189,102 +193,141 @@ def test_malformed_catalogue_warnings_are_ignored_and_never_lower_anything():
 
 # --- trends ------------------------------------------------------------------------------
 
-def series(values, *, metric="pain_at_rest", start=NOW - timedelta(days=2), step=timedelta(days=1)):
-    """Check-ins with `metric` taking `values`, the last one returned separately (it is the one judged)."""
-    made = [checkin(start + i * step, **{metric: v}) for i, v in enumerate(values)]
+def daily(values, *, metric="pain_at_rest", days_ago=None, per_day=1, tz=UTC):
+    """One check-in a day (or `per_day`) with `metric` taking `values`; the last one is returned separately."""
+    days_ago = len(values) - 1 if days_ago is None else days_ago
+    made = []
+    for i, value in enumerate(values):
+        day = NOW - timedelta(days=days_ago - i)
+        for k in range(per_day):
+            made.append(checkin(day - timedelta(hours=(per_day - 1 - k) * 3), **{metric: value}))
     return made[:-1], made[-1]
 
 
-@pytest.mark.parametrize(("values", "step", "rose_from"), [
-    ([2, 3, 4], timedelta(days=1), 2),             # rose by 2 over 3 check-ins on 3 days
-    ([2, 2, 4], timedelta(hours=12), 2),           # 2 days are enough
-    ([2, 3, 4], timedelta(hours=1), None),         # the same day: not a trend yet
-    ([2, 2, 3], timedelta(days=1), None),          # rose by 1 only
-    ([3, 5], timedelta(days=1), None),             # two check-ins are not a trend
-    ([2, 5, 4], timedelta(days=1), None),          # went down at the end
-    ([6, 2, 3, 4], timedelta(days=1), 2),          # the rise after a dip counts
-    ([2, 2, 3, 3, 4], timedelta(days=1), 2),       # a slow climb over five check-ins
-    ([4, 4, 4], timedelta(days=1), None),          # steady, not worse
+@pytest.mark.parametrize(("values", "expected"), [
+    ([2, 2, 2, 4, 4, 4], True),            # a step up of 2 held for three days
+    ([2, 1, 3, 4, 3, 5], True),            # a zig-zag rise: means 2 -> 4
+    ([1, 2, 1, 2, 3, 4, 4, 5], True),      # a climbing week
+    ([2, 2, 2, 2, 2, 6], False),           # one day's jump after a plateau (e.g. a new exercise)
+    ([2, 2, 2, 2, 2, 9], False),           # still one day: the trend stays silent (severe pain is urgent)
+    ([2, 2, 2, 2, 6, 6], True),            # two days up: more than a blip
+    ([2, 2, 2, 3, 3, 3], False),           # up by 1 only
+    ([3, 3, 3, 3, 3, 3], False),           # flat
+    ([5, 5, 5, 5, 5, 5], False),           # flat and high: not "rising"
+    ([4, 5, 6, 6, 5, 4], False),           # up and down again
+    ([2, 2, 4, 4, 4], False),              # five days are not enough to compare three with three
 ])
-def test_pain_at_rest_trend_edges(values, step, rose_from):
-    history, current = series(values, step=step)
+def test_worsening_compares_the_latest_three_days_with_the_three_before(values, expected):
+    history, current = daily(values)
     prompt = screen(current, context(history=history))
-    assert ("pain_at_rest_getting_worse" in codes(prompt)) is (rose_from is not None)
-    if rose_from is not None:
+    assert ("pain_at_rest_getting_worse" in codes(prompt)) is expected
+    if expected:
         assert prompt.level == PromptLevel.SEE_CLINICIAN
-        assert f"went from {rose_from} to {values[-1]} out of 10" in prompt.reasons[0].message
+
+
+def test_worsening_reads_days_not_checkins():
+    # Three check-ins a day: the day's mean is what counts, and six check-ins on two days are no trend.
+    history, current = daily([2, 2, 2, 4, 4, 4], per_day=3)
+    assert "pain_at_rest_getting_worse" in codes(screen(current, context(history=history)))
+    history, current = daily([2, 5], per_day=3)
+    assert "pain_at_rest_getting_worse" not in codes(screen(current, context(history=history)))
+
+
+def test_worsening_names_the_means():
+    history, current = daily([2, 1, 3, 4, 3, 5])
+    reason = screen(current, context(history=history)).reasons[0]
+    assert "from about 2 to about 4 out of 10" in reason.message
+
+
+def test_worsening_ignores_check_ins_older_than_three_weeks():
+    old, _ = daily([1, 1, 1], days_ago=40)
+    recent, current = daily([4, 4, 4])
+    assert screen(current, context(history=[*old, *recent])).level == PromptLevel.NONE
 
 
 def test_trend_days_are_the_patients_local_days():
-    # 23:10, 23:40 on 9 March and 00:20 on 10 March in New York: two local days, one UTC day.
+    # 23:30 and 00:30 the next night, New York time, are two local days but one UTC day.
     new_york = zoneinfo.ZoneInfo("America/New_York")
-    start = datetime(2026, 3, 9, 23, 10, tzinfo=new_york)
-    times = [start, start + timedelta(minutes=30), start + timedelta(minutes=70)]
-    made = [checkin(t, pain_at_rest=v) for t, v in zip(times, [3, 4, 5], strict=True)]
-    assert len({c.recorded_at.astimezone(UTC).date() for c in made}) == 1
+    made = []
+    for i, value in enumerate([2, 2, 2, 4, 4, 4]):
+        evening = datetime(2026, 3, 4, 23, 30, tzinfo=new_york) + timedelta(days=2 * (i // 2))
+        made.append(checkin(evening + timedelta(hours=i % 2), pain_at_rest=value))
+    assert len({c.recorded_at.astimezone(new_york).date() for c in made}) == 6
+    assert len({c.recorded_at.astimezone(UTC).date() for c in made}) == 3
     assert "pain_at_rest_getting_worse" in codes(screen(made[-1], context(history=made[:-1], tz=new_york)))
     assert "pain_at_rest_getting_worse" not in codes(screen(made[-1], context(history=made[:-1], tz=UTC)))
 
 
 def test_pain_during_activity_trend():
-    history, current = series([3, 4, 5], metric="pain_during_activity")
+    history, current = daily([3, 3, 3, 5, 5, 5], metric="pain_during_activity")
     assert codes(screen(current, context(history=history))) == ["pain_during_activity_getting_worse"]
 
 
 def test_swelling_trend_by_rank():
-    history, current = series(["none", "none", "mild"], metric="swelling")
+    history, current = daily(["none", "none", "none", "mild", "mild", "mild"], metric="swelling")
     prompt = screen(current, context(history=history))
     assert codes(prompt) == ["swelling_getting_worse"]
     assert "went from none to mild" in prompt.reasons[0].message
-    history, current = series(["none", "mild", "none"], metric="swelling")
-    assert screen(current, context(history=history)).level == PromptLevel.NONE
+    history, current = daily(["none", "none", "none", "none", "none", "moderate"], metric="swelling")
+    assert screen(current, context(history=history)).level == PromptLevel.NONE  # one day
 
 
 # --- no improvement -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("weeks_min", "elapsed", "expected"), [
-    (6, timedelta(days=21), True),                 # 3 weeks at most, even for a long recovery
-    (6, timedelta(days=20, hours=23), False),
-    (2, timedelta(days=14), True),                 # the condition's shortest recovery when shorter
-    (2, timedelta(days=13), False),
-    (0, timedelta(days=7), True),                  # but at least a week
-    (0, timedelta(days=6), False),
+def on_plan(values_first, values_latest, *, weeks_in, rest=None):
+    """First three check-ins at the plan's start, the latest three ending now, `weeks_in` weeks after the start."""
+    start = NOW - timedelta(weeks=weeks_in)
+    first = [checkin(start + timedelta(days=i, hours=12), pain_at_rest=rest if rest is not None else v,
+                     pain_during_activity=v) for i, v in enumerate(values_first)]
+    latest = [checkin(NOW - timedelta(days=len(values_latest) - 1 - i), pain_at_rest=rest if rest is not None else v,
+                      pain_during_activity=v) for i, v in enumerate(values_latest)]
+    return start.date(), first, latest
+
+
+@pytest.mark.parametrize(("weeks_min", "weeks_in", "expected"), [
+    (6, 3, True),       # 3 weeks at most, even for a long recovery
+    (6, 2.9, False),
+    (2, 2, True),       # two weeks of home care (NHS knee pain advice)
+    (2, 1.9, False),
+    (0, 2, True),       # a very short recovery still waits two weeks
+    (0, 1.5, False),
 ])
-def test_no_improvement_after_a_reasonable_time(weeks_min, elapsed, expected):
-    baseline = checkin(NOW - elapsed, pain_at_rest=4, pain_during_activity=5)
-    current = checkin(NOW, pain_at_rest=4, pain_during_activity=5)
-    plans = [plan_facts(baseline=baseline, recovery_weeks_min=weeks_min, name="Calf strain")]
-    prompt = screen(current, context(history=[baseline], plans=plans))
+def test_no_improvement_after_a_reasonable_time(weeks_min, weeks_in, expected):
+    start, first, latest = on_plan([5, 5, 5], [5, 5, 5], weeks_in=weeks_in)
+    plans = [plan_facts(first=first, recovery_weeks_min=weeks_min, name="Calf strain", start=start)]
+    prompt = screen(latest[-1], context(history=[*first, *latest[:-1]], plans=plans))
     assert ("no_improvement" in codes(prompt)) is expected
     if expected:
         assert "Calf strain plan" in prompt.reasons[0].message
 
 
-@pytest.mark.parametrize(("rest", "activity", "expected"), [
-    (4, 5, True),   # the same as at the start
-    (5, 6, True),   # worse
-    (3, 5, False),  # better at rest
-    (4, 4, False),  # better during activity
+@pytest.mark.parametrize(("first", "latest", "rest", "expected"), [
+    ([5, 5, 5], [5, 5, 5], None, True),      # no better
+    ([5, 5, 5], [6, 4, 6], None, True),      # zig-zag, no better on average
+    ([5, 6, 5], [4, 4, 4], None, False),     # better
+    ([2, 2, 2], [2, 2, 2], 1, False),        # stable mild pain: not a reason to alarm
+    ([4, 4, 4], [4, 4, 4], 1, True),         # pain during activity 4/10 still matters
+    ([3, 3, 3], [3, 3, 3], 3, True),         # pain at rest 3/10 still matters
 ])
-def test_no_improvement_compares_both_pain_scores_with_the_start(rest, activity, expected):
-    baseline = checkin(NOW - timedelta(weeks=4), pain_at_rest=4, pain_during_activity=5)
-    plans = [plan_facts(baseline=baseline)]
-    prompt = screen(checkin(pain_at_rest=rest, pain_during_activity=activity), context(plans=plans))
+def test_no_improvement_compares_the_means_and_needs_symptoms_that_matter(first, latest, rest, expected):
+    start, made_first, made_latest = on_plan(first, latest, weeks_in=4, rest=rest)
+    plans = [plan_facts(first=made_first, start=start)]
+    prompt = screen(made_latest[-1], context(history=[*made_first, *made_latest[:-1]], plans=plans))
     assert ("no_improvement" in codes(prompt)) is expected
 
 
-def test_no_improvement_needs_pain_that_is_still_there():
-    baseline = checkin(NOW - timedelta(weeks=4), pain_at_rest=2, pain_during_activity=2)
-    prompt = screen(checkin(pain_at_rest=2, pain_during_activity=2), context(plans=[plan_facts(baseline=baseline)]))
-    assert prompt.level == PromptLevel.NONE
-    baseline = checkin(NOW - timedelta(weeks=4), pain_at_rest=1, pain_during_activity=3)
-    prompt = screen(checkin(pain_at_rest=1, pain_during_activity=3), context(plans=[plan_facts(baseline=baseline)]))
+def test_moderate_swelling_that_has_not_settled_matters_too():
+    start, first, latest = on_plan([1, 1, 1], [1, 1, 1], weeks_in=4, rest=0)
+    for c in [*first, *latest]:
+        c.swelling = "moderate"
+    prompt = screen(latest[-1], context(history=[*first, *latest[:-1]], plans=[plan_facts(first=first, start=start)]))
     assert codes(prompt) == ["no_improvement"]
 
 
-def test_no_plan_or_no_first_checkin_means_no_judgement_of_improvement():
+def test_no_plan_or_too_few_checkins_means_no_judgement_of_improvement():
     assert screen(checkin(pain_at_rest=5, pain_during_activity=5), context()).level == PromptLevel.NONE
-    prompt = screen(checkin(pain_at_rest=5, pain_during_activity=5), context(plans=[plan_facts(baseline=None)]))
+    start, first, latest = on_plan([5, 5], [5, 5, 5], weeks_in=4)
+    prompt = screen(latest[-1], context(history=[*first, *latest[:-1]], plans=[plan_facts(first=first, start=start)]))
     assert prompt.level == PromptLevel.NONE
 
 
@@ -300,7 +343,7 @@ def test_the_highest_level_wins_and_every_reason_is_listed_most_urgent_first():
 
 
 def test_urgent_and_see_clinician_together_are_urgent():
-    history, current = series([2, 3, 4])
+    history, current = daily([2, 2, 2, 4, 4, 4])
     current.cannot_bear_weight = True
     prompt = screen(current, context(history=history))
     assert prompt.level == PromptLevel.URGENT
@@ -334,8 +377,10 @@ def test_every_yes_no_question_is_screened_by_some_rule_or_strengthens_one():
                 mentioned.add(trigger.name)
             elif isinstance(trigger, rules.AnyFlag):
                 mentioned.update(trigger.names)
-            elif isinstance(trigger, rules.AllOf):
+            elif isinstance(trigger, rules.AllOf | rules.AnyOf):
                 stack.extend(trigger.parts)
+            elif isinstance(trigger, rules.PlanContext):
+                mentioned.update(rules.PLAN_FACT_ANSWERS.get(trigger.fact, ()))
     assert mentioned == set(SYMPTOM_FLAGS)
 
 

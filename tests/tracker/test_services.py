@@ -88,16 +88,16 @@ def test_client_id_and_header_naming_two_checkins_is_refused(patient):
 
 def test_screening_reads_the_history_as_of_recorded_at(patient):
     now = timezone.now()
-    # A rising trend over the last three days...
-    CheckInFactory(patient=patient, recorded_at=now - timedelta(days=3), pain_at_rest=2)
-    CheckInFactory(patient=patient, recorded_at=now - timedelta(days=2), pain_at_rest=3)
-    # ...and later check-ins that must not count for a check-in synced late from before them.
+    # Three days at 2/10, then two days at 4/10...
+    for days_ago, pain in ((6, 2), (5, 2), (4, 2), (3, 4), (2, 4)):
+        CheckInFactory(patient=patient, recorded_at=now - timedelta(days=days_ago), pain_at_rest=pain)
+    # ...and a later check-in that must not count for a check-in synced late from before it.
     CheckInFactory(patient=patient, recorded_at=now - timedelta(hours=1), pain_at_rest=0)
     late, _ = checkin_create(patient=patient, data=benign(pain_at_rest=4, recorded_at=now - timedelta(days=1)))
     assert late.prompt_level == PromptLevel.SEE_CLINICIAN
     assert [r["code"] for r in late.prompt["reasons"]] == ["pain_at_rest_getting_worse"]
     current, _ = checkin_create(patient=patient, data=benign(pain_at_rest=4))
-    assert current.prompt_level == PromptLevel.NONE  # the 0 an hour ago breaks the climb
+    assert current.prompt_level == PromptLevel.NONE  # the 0 an hour ago pulls today's mean down
 
 
 def test_condition_warnings_of_the_active_plan_are_screened(patient, physio):
@@ -119,14 +119,19 @@ def test_a_plan_that_has_not_started_or_is_paused_does_not_count(patient, physio
     assert [r["code"] for r in checkin.prompt["reasons"]] == ["knee_locking_or_giving_way"]
 
 
-def test_no_improvement_uses_the_first_checkin_on_the_plan(patient, physio):
+def test_no_improvement_uses_the_first_checkins_on_the_plan(patient, physio):
     now = timezone.now()
     condition = ConditionFactory(recovery_weeks_min=6, name="Calf strain")
     PlanFactory(patient=patient, physiotherapist=physio, condition=condition,
                 start_date=timezone.localdate() - timedelta(days=30))
+    # Before the plan: much worse, and not the start it is compared with.
     CheckInFactory(patient=patient, recorded_at=now - timedelta(days=40), pain_at_rest=9, pain_during_activity=9)
-    CheckInFactory(patient=patient, recorded_at=now - timedelta(days=25), pain_at_rest=4, pain_during_activity=5)
-    CheckInFactory(patient=patient, recorded_at=now - timedelta(days=10), pain_at_rest=3, pain_during_activity=4)
+    for days_ago in (29, 28, 27):
+        CheckInFactory(patient=patient, recorded_at=now - timedelta(days=days_ago), pain_at_rest=4,
+                       pain_during_activity=5)
+    for days_ago in (2, 1):
+        CheckInFactory(patient=patient, recorded_at=now - timedelta(days=days_ago), pain_at_rest=4,
+                       pain_during_activity=5)
     checkin, _ = checkin_create(patient=patient, data=benign(pain_at_rest=4, pain_during_activity=5))
     assert [r["code"] for r in checkin.prompt["reasons"]] == ["no_improvement"]
     assert "Calf strain" in checkin.prompt["reasons"][0]["message"]

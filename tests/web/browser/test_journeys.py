@@ -13,6 +13,7 @@ from plans.services import plan_create
 from tests.factories import PASSWORD, PatientFactory
 from tests.web.conftest import checkin
 from tracker.models import Alert, AlertStatus, ExerciseLog
+from tracker.questions import QUESTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,10 +70,10 @@ def test_demo_physio_patient_dvt_checkin_and_acknowledged_alert(browser, demo):
     page.get_by_role("group", name=re.compile("^Pain at rest")).get_by_label("4", exact=True).check()
     page.get_by_role("group", name=re.compile("^Pain during activity")).get_by_label("7", exact=True).check()
     page.get_by_label("Moderate").check()
-    page.get_by_label("My calf or thigh hurts, and it is worse when I stand or walk").check()
-    page.get_by_label("My lower leg or ankle is swollen").check()
-    page.get_by_label("The skin of my leg is red or darker than usual").check()
-    page.get_by_label("My leg suddenly swelled up or feels warm").check()
+    page.get_by_label(QUESTIONS["calf_pain"]).check()
+    page.get_by_label(QUESTIONS["leg_swelling"]).check()
+    page.get_by_label(QUESTIONS["red_skin"]).check()
+    page.get_by_label(QUESTIONS["sudden_swelling_or_warmth"]).check()
     browser.screenshot("04-patient-checkin-form")
     page.get_by_role("button", name="Send check-in").click()
 
