@@ -160,8 +160,10 @@ def retry_delay(attempts: int) -> timedelta:
 def deliver_channel(*, delivery_id: int) -> ChannelDelivery | None:
     """Send one pending delivery once. Safe to call twice: a sent delivery is left alone."""
     with transaction.atomic():
+        # Lock the delivery row only: the joined recipient row may be held by another request (a sign-in,
+        # a profile change), and SKIP LOCKED would then skip the delivery and leave it to the sweeper.
         delivery = (
-            ChannelDelivery.objects.select_for_update(skip_locked=True)
+            ChannelDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("notification__recipient")
             .filter(pk=delivery_id, status=ChannelDeliveryStatus.PENDING)
             .first()
