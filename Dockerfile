@@ -19,11 +19,14 @@ COPY package.json package-lock.json* ./
 RUN if [ -f package.json ]; then npm ci --omit=dev --no-audit --no-fund; fi
 
 COPY . .
-# collectstatic needs settings but no database or broker.
-RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
+# collectstatic needs settings but no database or broker; the throw-away key is not kept in the image.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 10001 kneerehab && chown -R kneerehab /app
 USER kneerehab
 
 EXPOSE 8000
+# Web, worker and beat refuse to start without a real SECRET_KEY (DEBUG is off): pass one at run time,
+# e.g. `docker run -e SECRET_KEY=… -e ALLOWED_HOSTS=…`; docker-compose.yml requires it.
 CMD ["gunicorn", "kneerehab.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

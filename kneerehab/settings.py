@@ -8,6 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from kneerehab.keys import is_real_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,11 +19,18 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The development key only exists so that a fresh clone runs; a deployment sets SECRET_KEY.
-SECRET_KEY = env(
-    "SECRET_KEY",
-    default="django-insecure-kneerehab-development-key-change-me-0123456789abcdef",
-)
+# Sessions, CSRF tokens and JWTs are signed with SECRET_KEY: whoever knows it can sign in as anyone.
+# The development key is public (it is in this file), so it is only ever used with DEBUG on; with DEBUG
+# off (the default, and every deployment) the service refuses to start without a real key. `make run`
+# makes a key of the clone's own (.secret-key).
+DEVELOPMENT_SECRET_KEY = "django-insecure-kneerehab-development-key-change-me-0123456789abcdef"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not DEBUG and not is_real_secret_key(SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random value when DEBUG is off (it is missing, the public "
+        "development key, or too short: at least 50 characters, 5 of them different). Make one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

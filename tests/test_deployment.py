@@ -46,3 +46,13 @@ def test_every_requirement_is_pinned():
             line = line.strip()
             if line and not line.startswith(("#", "-r")):
                 assert "==" in line, f"{name}: {line} is not pinned"
+
+
+def test_production_runs_need_a_secret_key_of_their_own():
+    # Compose stops with a message when SECRET_KEY is unset; the image carries none.
+    for name in ("web", "worker", "beat"):
+        assert compose()["services"][name]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ENV SECRET_KEY" not in dockerfile and "ARG SECRET_KEY" not in dockerfile
+    commands = [line for line in (ROOT / "Procfile").read_text().splitlines() if not line.startswith("#")]
+    assert not any("SECRET_KEY=" in line for line in commands)

@@ -1,9 +1,11 @@
 """The defaults a fresh clone runs with, and what the environment changes."""
 import json
 import os
+import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 # Variables that would otherwise leak from the test run (CI sets the first two).
@@ -26,12 +28,21 @@ print(json.dumps({
 """
 
 
-def probe(**env_vars: str) -> dict:
+A_REAL_KEY = "k" + secrets.token_urlsafe(50)
+
+
+def start(code: str, **env_vars: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update(env_vars, DJANGO_SETTINGS_MODULE="kneerehab.settings")
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env,
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def probe(**env_vars: str) -> dict:
+    env_vars.setdefault("SECRET_KEY", A_REAL_KEY)
+    result = start(PROBE, **env_vars)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_embedded_defaults():
@@ -60,3 +71,29 @@ def test_scaled_mode_from_the_environment():
 def test_plain_http_switch_for_local_runs():
     s = probe(HTTPS="0")
     assert s["ssl_redirect"] is False and s["secure_cookies"] is False and s["hsts"] == 0
+
+
+# What gunicorn, a Celery worker and manage.py each load first.
+ENTRY_POINTS = ("import kneerehab.wsgi", "from kneerehab.celery import app; app.loader.import_default_modules()",
+                "import django; django.setup()")
+
+
+@pytest.mark.parametrize("key", [None, "", "django-insecure-kneerehab-development-key-change-me-0123456789abcdef",
+                                 "django-insecure-" + "x" * 60, "short-key", "ab" * 40])
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_without_a_real_secret_key_the_service_refuses_to_start_with_debug_off(key, entry_point):
+    result = start(entry_point, **({} if key is None else {"SECRET_KEY": key}))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set to a long random value when DEBUG is off" in result.stderr
+
+
+def test_a_real_key_is_used_as_given():
+    result = start("from django.conf import settings; print(settings.SECRET_KEY)", SECRET_KEY=A_REAL_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == A_REAL_KEY
+
+
+def test_debug_mode_alone_may_use_the_development_key():
+    result = start("from django.conf import settings; print(settings.SECRET_KEY)", DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("django-insecure-kneerehab-development-key")
