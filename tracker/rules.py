@@ -201,14 +201,18 @@ class Rule:
     message: str
     reason: str
     source: str
-    # A general rule stands aside when a condition warning about the same answer
-    # has matched: the condition's message is the more specific one, at the same level.
-    yields_to_condition_flag: str | None = None
+    # A general rule stands aside when a condition warning about the same answer (a flag) or the same
+    # trend (a metric) has matched: the condition's message is the more specific one, at the same level.
+    yields_to_condition: str | None = None
 
 
-def _flag_rule(code: str, level: str, message: str, reason: str, source: str) -> Rule:
-    """A rule that one yes/no answer sets off alone (the answer's name is the rule's code)."""
-    return Rule(code=code, level=level, when=Flag(code), message=message, reason=reason, source=source)
+def _flag_rule(code: str, level: str, message: str, reason: str, source: str, *, yields: bool = False) -> Rule:
+    """A rule that one yes/no answer sets off alone (the answer's name is the rule's code).
+
+    `yields`: the rule stands aside for a condition warning about the same answer.
+    """
+    return Rule(code=code, level=level, when=Flag(code), message=message, reason=reason, source=source,
+                yields_to_condition=code if yields else None)
 
 
 EMERGENCY, URGENT, SEE_CLINICIAN = PromptLevel.EMERGENCY, PromptLevel.URGENT, PromptLevel.SEE_CLINICIAN
@@ -412,6 +416,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="pain_at_rest_getting_worse",
         level=SEE_CLINICIAN,
+        yields_to_condition="pain_at_rest",
         when=Worsening("pain_at_rest", by=2),
         message="Your pain at rest went from about {first} to about {last} out of 10 over your last {days} "
                 "days of check-ins. Book a visit with your physiotherapist or doctor.",
@@ -422,6 +427,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="pain_during_activity_getting_worse",
         level=SEE_CLINICIAN,
+        yields_to_condition="pain_during_activity",
         when=Worsening("pain_during_activity", by=2),
         message="Your pain during activity went from about {first} to about {last} out of 10 over your last "
                 "{days} days of check-ins. Book a visit with your physiotherapist or doctor, and keep exercises "
@@ -433,6 +439,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="swelling_getting_worse",
         level=SEE_CLINICIAN,
+        yields_to_condition="swelling",
         when=Worsening("swelling", by=1),
         message="Your swelling went from {first} to {last} over your last {days} days of check-ins. Book a "
                 "visit with your physiotherapist or doctor.",
@@ -465,13 +472,15 @@ RULES: tuple[Rule, ...] = (
         "physiotherapist or doctor.",
         "Knee pain that affects daily life should be assessed by a clinician.",
         f"{NHS_KNEE}; {SEED}",
+        yields=True,
     ),
     _flag_rule(
         "knee_giving_way", SEE_CLINICIAN,
         "Your knee giving way should be checked: book a visit with your physiotherapist or doctor, and avoid "
         "twisting and pivoting until then.",
         "Giving way is the sign of an unstable knee after a ligament or meniscus injury.",
-        f"{SEED}: meniscus and ligament injuries; CLINICAL-SOURCES: a knee that gives way",
+        f"{SEED}: meniscus and ligament injuries; instability after a ligament or meniscus injury",
+        yields=True,
     ),
     _flag_rule(
         "new_fall_or_injury", SEE_CLINICIAN,
@@ -489,7 +498,7 @@ RULES: tuple[Rule, ...] = (
         reason="Locking or giving way can come from a torn meniscus, a ligament injury or a cyst (the question "
                "of older app versions, kept at its level).",
         source=f"{SEED}: meniscus tear and Baker's cyst symptoms (locking, giving way)",
-        yields_to_condition_flag="knee_locking_or_giving_way",
+        yields_to_condition="knee_locking_or_giving_way",
     ),
     Rule(
         code="note_mentions_red_flag",

@@ -351,14 +351,16 @@ def _warning_matches(trigger: dict, checkin, context: ScreeningContext) -> bool:
     if "rise" in trigger:
         rise = trigger["rise"]
         metric, by = rise.get("metric"), rise.get("by", 1)
-        if metric not in TREND_METRICS or not context.history:
+        if metric not in TREND_METRICS or not isinstance(by, int | float) or by <= 0:
             return False
-        return metric_value(checkin, metric) - metric_value(context.history[-1], metric) >= by
+        # Read as a trend, like the general worsening rules: one day's jump is not a reason to book a visit.
+        return _worsening(Worsening(metric, by=by), checkin, context) is not None
     return False
 
 
 def condition_warnings(checkin, context: ScreeningContext) -> list[tuple[dict, str | None]]:
-    """The catalogue warnings of the running plans that this check-in sets off, with the flag each is about."""
+    """The catalogue warnings of the running plans that this check-in sets off, with the flag or metric each is
+    about."""
     matched, seen = [], set()
     for plan in context.plans:
         for warning in plan.warnings:
@@ -370,7 +372,7 @@ def condition_warnings(checkin, context: ScreeningContext) -> list[tuple[dict, s
                 continue
             if _warning_matches(trigger, checkin, context):
                 seen.add(warning["code"])
-                matched.append((warning, trigger.get("flag")))
+                matched.append((warning, trigger.get("flag") or trigger["rise"].get("metric")))
     return matched
 
 
@@ -381,7 +383,7 @@ def _format(template: str, facts: dict) -> str:
 def screen(checkin: CheckInLike, context: ScreeningContext) -> Prompt:
     """Judge a check-in: the highest level of every rule that holds, with every reason, highest first."""
     warnings = condition_warnings(checkin, context)
-    flags_covered = {flag for _, flag in warnings if flag}
+    covered = {subject for _, subject in warnings if subject}
     reasons: list[tuple[int, int, Reason]] = []
     for order, rule in enumerate(RULES):
         rank = PromptLevel.rank(rule.level)
@@ -390,7 +392,7 @@ def screen(checkin: CheckInLike, context: ScreeningContext) -> Prompt:
                 message = _format(rule.message, {"message": str(warning.get("message") or "") or rule.reason})
                 reasons.append((rank, order, Reason(str(warning["code"]), rule.level, message)))
             continue
-        if rule.yields_to_condition_flag and rule.yields_to_condition_flag in flags_covered:
+        if rule.yields_to_condition and rule.yields_to_condition in covered:
             continue
         facts = evaluate(rule.when, checkin, context)
         if facts is not None:

@@ -19,3 +19,13 @@ def test_the_emergency_questions_come_first():
     legend, first = QUESTION_GROUPS[0]
     assert "emergency" in legend.lower()
     assert {"trouble_breathing", "chest_pain", "coughing_blood", "foot_cold_pale_or_numb"} <= set(first)
+
+
+def test_the_readme_lists_every_question_and_rule_as_the_code_has_them():
+    from pathlib import Path
+
+    from tracker.screening_table import questions_table, rules_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for line in [*questions_table().splitlines(), *rules_table().splitlines()]:
+        assert line in readme, f"README is out of date (manage.py screening_rules): {line}"

@@ -169,16 +169,15 @@ def test_severe_swelling_books_a_visit_and_moderate_does_not():
     assert screen(checkin(swelling="moderate"), context()).level == PromptLevel.NONE
 
 
-def test_a_catalogue_rise_warning_compares_with_the_previous_checkin():
+def test_a_catalogue_rise_warning_reads_a_trend_over_days_not_one_jump():
     plans = [plan_facts(warnings=BAKERS, name="Baker's cyst")]
-    previous = checkin(NOW - timedelta(days=1), swelling="mild", pain_at_rest=2)
-    grown = screen(checkin(swelling="moderate", pain_at_rest=2), context(history=[previous], plans=plans))
-    assert grown.level == PromptLevel.SEE_CLINICIAN
-    assert codes(grown) == ["bakers_cyst_growing"]
-    same = screen(checkin(swelling="mild", pain_at_rest=4), context(history=[previous], plans=plans))
-    assert same.level == PromptLevel.NONE  # pain rose by 2, the warning wants 3
-    jumped = screen(checkin(swelling="mild", pain_at_rest=5), context(history=[previous], plans=plans))
-    assert codes(jumped) == ["bakers_cyst_sudden_pain"]
+    history, current = daily(["none", "none", "none", "mild", "mild", "mild"], metric="swelling")
+    assert codes(screen(current, context(history=history, plans=plans))) == ["bakers_cyst_growing"]
+    history, current = daily([1, 1, 1, 1, 1, 5])
+    assert screen(current, context(history=history, plans=plans)).level == PromptLevel.NONE  # one day's jump
+    history, current = daily([1, 1, 1, 4, 5, 4])
+    # the general worsening rule stands aside for the condition's more specific warning
+    assert codes(screen(current, context(history=history, plans=plans))) == ["bakers_cyst_sudden_pain"]
     first = screen(checkin(swelling="severe", pain_at_rest=2), context(plans=plans))
     assert "bakers_cyst_growing" not in codes(first)  # nothing to compare with
 
