@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 
 from .catalog_validation import (
     check_exit_criteria,
+    check_red_flags,
     check_sources,
     check_subtypes,
     check_text_list,
     check_warnings,
+    red_flag_questions,
 )
 from .models import Condition, Exercise, PhaseExercise, PhaseKey, TreatmentPhase
 
@@ -48,9 +50,17 @@ class ConditionAdminForm(forms.ModelForm):
         _raise_if(check_text_list(value, path="symptoms"))
         return value
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff edit the JSON by hand: show them the shape and the names they may use.
+        self.fields["red_flags"].help_text = (
+            'Each red flag: {"text": "What to look out for", "asks": ["question", …]}, naming the check-in '
+            f"questions that ask about it: {', '.join(red_flag_questions())}."
+        )
+
     def clean_red_flags(self):
         value = self.cleaned_data["red_flags"]
-        _raise_if(check_text_list(value, path="red_flags"))
+        _raise_if(check_red_flags(value))
         return value
 
     def clean_warnings(self):

@@ -58,6 +58,24 @@ def checkin_flags() -> tuple[str, ...]:
     return SYMPTOM_FLAGS
 
 
+# The pain scores are check-in questions too: a red flag about how bad the pain is ("severe pain")
+# is asked by them, not by a yes/no question.
+PAIN_SCORES = ("pain_at_rest", "pain_during_activity")
+
+
+def retired_flags() -> tuple[str, ...]:
+    """Yes/no fields older clients still send but the check-in no longer asks (defined by the tracker)."""
+    from tracker.models import DEPRECATED_FLAGS
+
+    return DEPRECATED_FLAGS
+
+
+def red_flag_questions() -> tuple[str, ...]:
+    """The check-in questions a red flag may name: those the check-in asks today."""
+    retired = retired_flags()
+    return (*(flag for flag in checkin_flags() if flag not in retired), *PAIN_SCORES)
+
+
 class CatalogError(ApplicationError):
     """The catalogue file cannot be loaded; `errors` lists every problem, each naming its entry."""
 
@@ -190,6 +208,12 @@ def check_sources(value: Any, *, path: str = "sources") -> list[str]:
     return checker.errors
 
 
+def check_red_flags(value: Any, *, path: str = "red_flags") -> list[str]:
+    checker = _Checker()
+    checker.red_flags(value, path)
+    return checker.errors
+
+
 def check_text_list(value: Any, *, path: str, required: bool = True) -> list[str]:
     checker = _Checker()
     checker.text_list(value, path, required=required)
@@ -202,6 +226,17 @@ def check_text_list(value: Any, *, path: str, required: bool = True) -> list[str
 def _label(entry: Any, key: str) -> str:
     value = entry.get(key) if isinstance(entry, dict) else None
     return f" ({value})" if isinstance(value, str) and value else ""
+
+
+def _quoted_label(entry: Any, key: str, *, length: int = 40) -> str:
+    """A long text named by its beginning, e.g. ` ("Severe pain that does not ease with…")`; a bare text too."""
+    value = entry.get(key) if isinstance(entry, dict) else entry
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    value = " ".join(value.split())
+    if len(value) > length:  # cut at a word, so the label still reads as the text's beginning
+        value = value[:length + 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return f' ("{value}")'
 
 
 def _is_int(value: Any) -> bool:
@@ -405,7 +440,7 @@ class _Checker:
             "typical_recovery": self.text(raw, "typical_recovery", path, max_length=300),
             "urgent_care_note": self.text(raw, "urgent_care_note", path, required=False, nullable=True),
             "surgery_note": self.text(raw, "surgery_note", path, required=False, nullable=True),
-            "red_flags": self.text_list(raw.get("red_flags"), f"{path}.red_flags") if "red_flags" in raw else [],
+            "red_flags": self.red_flags(raw.get("red_flags"), f"{path}.red_flags") if "red_flags" in raw else [],
             "warnings": self.warnings(raw.get("warnings", []), f"{path}.warnings"),
             "sources": self.sources(raw.get("sources"), f"{path}.sources") if "sources" in raw else [],
         }
@@ -462,6 +497,60 @@ class _Checker:
                     source["note"] = note
                 sources.append(source)
         return sources
+
+    def red_flags(self, value: Any, path: str) -> list[dict]:
+        """Each red flag says what to look out for and names the check-in question(s) that ask about it,
+        so no red flag of the catalogue goes unasked."""
+        if not isinstance(value, list):
+            self.error(path, f"expected a list of red flags ({{text, asks}}), found {_type_name(value)}")
+            return []
+        if not value:
+            self.error(path, "must list at least one item")
+            return []
+        red_flags = []
+        first_seen: dict[str, int] = {}
+        for index, raw in enumerate(value):
+            item_path = f"{path}[{index}]{_quoted_label(raw, 'text')}"
+            if isinstance(raw, str):
+                self.error(item_path, "expected {text, asks}, found a text alone: name the check-in question(s) "
+                                      "that ask about it under 'asks'")
+                continue
+            # 'asks' is checked below rather than reported as merely missing: a red flag without it is unasked.
+            if not self.mapping(raw, item_path, required={"text"}, optional={"asks"}):
+                continue
+            text = self.text(raw, "text", item_path)
+            asks = self.red_flag_asks(raw.get("asks"), f"{item_path}.asks")
+            if text:
+                if text in first_seen:
+                    self.error(item_path, f"the same red flag is already listed at {path}[{first_seen[text]}]")
+                else:
+                    first_seen[text] = index
+            red_flags.append({"text": text, "asks": asks})
+        return red_flags
+
+    def red_flag_asks(self, value: Any, path: str) -> list[str]:
+        questions = red_flag_questions()
+        if value is not None and not isinstance(value, list):
+            self.error(path, f"expected a list of check-in questions, e.g. [fever], found {_type_name(value)} "
+                             f"{value!r}")
+            return []
+        if not value:
+            self.error(path, "names no check-in question: list the question(s) that ask about this red flag "
+                             f"(one or more of {', '.join(questions)})")
+            return []
+        asks: list[str] = []
+        for index, name in enumerate(value):
+            if name in asks:
+                self.error(f"{path}[{index}]", f"{name!r} is already named")
+            elif isinstance(name, str) and name in retired_flags():
+                self.error(f"{path}[{index}]", f"{name!r} is no longer asked by the check-in (it is kept for older "
+                                               "app versions only): name the questions that replaced it")
+            elif name not in questions:
+                self.error(f"{path}[{index}]",
+                           f"{name!r} is not a check-in question (one of {', '.join(questions)})")
+            else:
+                asks.append(name)
+        return asks
 
     def warnings(self, value: Any, path: str) -> list[dict]:
         if value is None:

@@ -135,7 +135,11 @@ class Condition(models.Model):
     )
     urgent_care_note = models.TextField(blank=True)
     surgery_note = models.TextField(blank=True)
-    red_flags = models.JSONField(default=list)
+    red_flags = models.JSONField(
+        default=list,
+        help_text="Symptoms that need medical attention the same day, each with the check-in questions that ask "
+                  "about it: [{text, asks: [question, ...]}] (see catalog/FORMAT.md)",
+    )
     warnings = models.JSONField(
         default=list, blank=True, help_text="Condition-specific reasons to see a clinician: [{code, message, trigger}]"
     )

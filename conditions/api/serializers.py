@@ -2,6 +2,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..catalog_validation import red_flag_questions
 from ..models import Condition, Exercise, PhaseExercise, TreatmentPhase
 
 
@@ -42,6 +43,15 @@ class SubtypeSerializer(serializers.Serializer):
 class SourceSerializer(serializers.Serializer):
     title = serializers.CharField()
     note = serializers.CharField(required=False)
+
+
+class RedFlagSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="What to look out for, in the patient's words.")
+    asks = serializers.ListField(
+        child=serializers.ChoiceField(choices=red_flag_questions()),
+        help_text="The check-in questions that ask about this red flag: the yes/no fields of a check-in "
+                  "(POST /api/v1/checkins/), or its pain scores for a red flag about how bad the pain is.",
+    )
 
 
 class RiseSerializer(serializers.Serializer):
@@ -152,8 +162,8 @@ class ConditionSerializer(serializers.ModelSerializer):
 class ConditionDetailSerializer(ConditionSerializer):
     subtypes = SubtypeSerializer(many=True)
     causes = serializers.ListField(child=serializers.CharField())
-    red_flags = serializers.ListField(child=serializers.CharField(),
-                                      help_text="Symptoms that need medical attention the same day.")
+    red_flags = RedFlagSerializer(many=True, help_text="Symptoms that need medical attention the same day, each "
+                                                       "with the check-in questions that ask about it.")
     warnings = WarningSerializer(many=True, help_text="Condition-specific reasons to book a clinician visit.")
     sources = SourceSerializer(many=True)
     urgent_care_note = NullIfBlankCharField(help_text="Set when the condition needs medical care, not a home plan.")

@@ -26,7 +26,7 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     typical_recovery = "A few weeks."
     recovery_weeks_min = 2
     recovery_weeks_max = 6
-    red_flags = ["Fever"]
+    red_flags = [{"text": "Fever", "asks": ["fever"]}]
     sources = [{"title": "Tests"}]
 
 

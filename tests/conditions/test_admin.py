@@ -80,6 +80,20 @@ def test_staff_edit_a_condition_and_search_follows(admin_client, meniscus):
     assert meniscus.phases.get(key="physiotherapy").goals == ["Bend the knee fully"]
 
 
+def test_staff_edit_red_flags_naming_the_questions_that_ask_about_them(admin_client, meniscus):
+    url = change_url("condition", meniscus.pk)
+    page = admin_client.get(url)
+    assert "foot_cold_pale_or_numb" in page.context["adminform"].form.fields["red_flags"].help_text
+    data = form_data(page)
+    red_flags = [{"text": "The foot goes cold or numb after a twist", "asks": ["foot_cold_pale_or_numb"]},
+                 *meniscus.red_flags]
+    data["red_flags"] = json.dumps(red_flags)
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    meniscus.refresh_from_db()
+    assert meniscus.red_flags == red_flags
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -89,6 +103,11 @@ def test_staff_edit_a_condition_and_search_follows(admin_client, meniscus):
         ("subtypes", [{"slug": "OA", "name": "Osteoarthritis", "summary": "Wear."}],
          "subtypes[0] (OA).slug: 'OA' is not lower-case-hyphenated"),
         ("sources", [{"url": "https://example.org"}], "sources[0]: unknown key 'url'"),
+        ("red_flags", [{"text": "Pain at night", "asks": []}],
+         'red_flags[0] ("Pain at night").asks: names no check-in question'),
+        ("red_flags", [{"text": "Pain at night", "asks": ["night_pain"]}],
+         'red_flags[0] ("Pain at night").asks[0]: \'night_pain\' is not a check-in question'),
+        ("red_flags", ["Pain at night"], 'red_flags[0] ("Pain at night"): expected {text, asks}, found a text alone'),
     ],
 )
 def test_the_admin_refuses_what_the_file_would(admin_client, meniscus, field, value, message):

@@ -217,8 +217,18 @@ def test_the_schema_documents_the_catalogue(patient_client):
     schema = patient_client.get("/api/v1/schema/", {"format": "json"}).json()
     assert {"/api/v1/conditions/", "/api/v1/conditions/{slug}/", "/api/v1/exercises/",
             "/api/v1/exercises/{slug}/"} <= set(schema["paths"])
-    detail = schema["components"]["schemas"]["ConditionDetail"]["properties"]
+    components = schema["components"]["schemas"]
+    detail = components["ConditionDetail"]["properties"]
     assert detail["phases"]["items"]["$ref"].endswith("/TreatmentPhase")
+    # Each red flag with the check-in questions that ask about it, by their check-in field names.
+    assert detail["red_flags"]["items"]["$ref"].endswith("/RedFlag")
+    assert "check-in questions" in detail["red_flags"]["description"]
+    red_flag = components["RedFlag"]
+    assert set(red_flag["required"]) == {"text", "asks"}
+    assert "POST /api/v1/checkins/" in red_flag["properties"]["asks"]["description"]
+    questions = components[red_flag["properties"]["asks"]["items"]["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert {"chest_pain", "foot_cold_pale_or_numb", "knee_locked", "pain_at_rest"} <= set(questions)
+    assert "knee_locking_or_giving_way" not in questions
     list_params = {p["name"] for p in schema["paths"]["/api/v1/conditions/"]["get"]["parameters"]}
     assert {"search", "home_care", "page", "page_size"} <= list_params
     exercise_params = {p["name"] for p in schema["paths"]["/api/v1/exercises/"]["get"]["parameters"]}

@@ -9,6 +9,7 @@ from conditions.catalog_validation import CATALOG_PATH, CatalogError, catalog_re
 from conditions.models import Condition, Exercise, PhaseExercise, PhaseKey
 from conditions.services import catalog_load
 from tests.conditions.conftest import write_yaml
+from tracker.questions import QUESTION_GROUPS
 
 CONDITIONS = "/api/v1/conditions/"
 
@@ -35,6 +36,15 @@ ARTHRITIS_TYPES = ("osteoarthritis", "rheumatoid arthritis", "lupus", "psoriatic
 NEEDS_SURGERY_AT_WORST = ("hamstring strain", "calf strain", "meniscus tear", "acl injury", "pcl injury",
                           "chondromalacia patellae")
 LOCKING_OR_GIVING_WAY = ("meniscus tear", "acl injury", "pcl injury")
+# The seed text's "get immediate medical attention" list (fever, severe pain, sudden swelling or warmth, trouble
+# breathing, a leg that can't hold your weight, a changed knee, more so with a history of clots), its DVT signs,
+# and the signs of a clot in the lungs (CLINICAL-SOURCES: NICE NG158): every condition asks about all of them.
+ASKED_FOR_EVERY_CONDITION = {
+    "fever", "pain_at_rest", "pain_during_activity", "sudden_swelling_or_warmth", "trouble_breathing",
+    "cannot_bear_weight", "joint_shape_changed", "history_of_clots",
+    "calf_pain", "leg_swelling", "swollen_veins", "red_skin",
+    "chest_pain", "coughing_blood", "fainted_or_racing_heart",
+}
 WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
@@ -106,6 +116,54 @@ def test_condition_specific_warnings_from_the_seed_text(real_catalog_data):
     bakers = [w["trigger"] for w in find(conditions, "baker's cyst")["warnings"]]
     assert any(t.get("rise", {}).get("metric") == "swelling" for t in bakers)
     assert any(t.get("rise", {}).get("metric") in ("pain_at_rest", "pain_during_activity") for t in bakers)
+
+
+def asked_by(condition: dict) -> set[str]:
+    return {question for red_flag in condition["red_flags"] for question in red_flag["asks"]}
+
+
+def test_every_condition_asks_about_the_red_flags_of_the_seed_text(real_catalog_data):
+    for condition in real_catalog_data["conditions"]:
+        assert all(red_flag["asks"] for red_flag in condition["red_flags"]), condition["slug"]
+        missing = ASKED_FOR_EVERY_CONDITION - asked_by(condition)
+        assert not missing, (condition["slug"], missing)
+
+
+@pytest.mark.parametrize(
+    ("seed_names", "questions"),
+    [
+        # A knee injury can hurt the artery or nerves behind the knee (CLINICAL-SOURCES: knee dislocation).
+        (("acl injury", "pcl injury"), {"foot_cold_pale_or_numb"}),
+        # A displaced meniscus tear locks the knee (NICE CKS "meniscal tear").
+        (("meniscus tear", "acl injury"), {"knee_locked"}),
+        # A torn patellar tendon: no straight-leg raise.
+        (("jumper's knee",), {"cannot_lift_straight_leg"}),
+        # Achilles rupture; compartment syndrome (BOAST 10).
+        (("calf strain",), {"calf_snap_or_cannot_tiptoe", "calf_tight_and_hard"}),
+        # Where the worst forms need an operation: an infected wound, and sepsis (NICE NG125, NG51).
+        ((*NEEDS_SURGERY_AT_WORST, "osteoarthritis"), {"wound_problem", "confused_or_shaking_chills"}),
+    ],
+)
+def test_condition_specific_red_flags_name_their_questions(real_catalog_data, seed_names, questions):
+    for seed_name in seed_names:
+        condition = find(real_catalog_data["conditions"], seed_name)
+        assert questions <= asked_by(condition), (seed_name, questions - asked_by(condition))
+
+
+def test_red_flags_that_need_two_signs_together_name_both(real_catalog_data):
+    conditions = real_catalog_data["conditions"]
+    # A hot, swollen knee with fever: possible septic arthritis (Coakley 2006).
+    assert any({"fever", "sudden_swelling_or_warmth"} <= set(flag["asks"])
+               for flag in find(conditions, "osteoarthritis")["red_flags"])
+    # A burst Baker's cyst looks like a clot: new calf pain with swelling.
+    assert any({"calf_pain", "leg_swelling"} <= set(flag["asks"])
+               for flag in find(conditions, "baker's cyst")["red_flags"])
+
+
+def test_every_urgent_or_emergency_question_of_the_check_in_is_some_condition_s_red_flag(real_catalog_data):
+    asked = set().union(*(asked_by(condition) for condition in real_catalog_data["conditions"]))
+    same_day = {question for _, questions in QUESTION_GROUPS[:2] for question in questions}
+    assert same_day - asked == set()
 
 
 def test_every_condition_lists_its_facts_and_sources(checked):
@@ -209,8 +267,25 @@ def break_warning_flag(data):
            "'knee_feels_odd' is not a check-in question"
 
 
+def break_red_flag_question(data):
+    i = _home_care_index(data)
+    red_flag = data["conditions"][i]["red_flags"][0]
+    red_flag["asks"] = [*red_flag["asks"], "feels_feverish"]
+    return f"conditions[{i}] ({data['conditions'][i]['slug']}).red_flags[0] (\"A fever, or feeling hot and " \
+           f"shivery…\").asks[{len(red_flag['asks']) - 1}]: 'feels_feverish' is not a check-in question"
+
+
+def break_unasked_red_flag(data):
+    i = _dvt_index(data)
+    j = len(data["conditions"][i]["red_flags"]) - 1
+    del data["conditions"][i]["red_flags"][j]["asks"]
+    return f"conditions[{i}] ({data['conditions'][i]['slug']}).red_flags[{j}] (\"Leg pain or swelling that keeps " \
+           "getting…\").asks: names no check-in question"
+
+
 @pytest.mark.parametrize("breakage", [break_unknown_exercise, break_phase_order, break_dvt_note,
-                                      break_exercise_dose, break_exit_criterion, break_warning_flag])
+                                      break_exercise_dose, break_exit_criterion, break_warning_flag,
+                                      break_red_flag_question, break_unasked_red_flag])
 def test_a_broken_copy_of_the_real_catalogue_names_the_bad_entry(real_data, tmp_path, breakage):
     expected = breakage(real_data)
     path = write_yaml(tmp_path / "catalog.yaml", real_data)
@@ -233,6 +308,8 @@ def test_every_condition_is_listed_with_its_full_path(patient_client, catalog, r
         with django_assert_max_num_queries(3):
             detail = patient_client.get(f"{CONDITIONS}{item['slug']}/").json()
         assert detail["red_flags"] and detail["symptoms"]
+        for red_flag in detail["red_flags"]:
+            assert set(red_flag) == {"text", "asks"} and red_flag["text"] and red_flag["asks"]
         if not detail["home_care"]:
             assert detail["phases"] == [] and detail["urgent_care_note"]
             continue

@@ -1,8 +1,16 @@
 """The catalogue checker: every problem is reported, each naming the entry it is in."""
 import pytest
 
-from conditions.catalog_validation import CatalogError, catalog_check, catalog_read, check_exit_criteria
+from conditions.catalog_validation import (
+    CatalogError,
+    catalog_check,
+    catalog_read,
+    check_exit_criteria,
+    check_red_flags,
+    red_flag_questions,
+)
 from tests.conditions.conftest import SMALL_CATALOG, write_yaml
+from tracker.models import DEPRECATED_FLAGS, SYMPTOM_FLAGS
 
 
 def errors_of(data) -> list[str]:
@@ -174,6 +182,96 @@ def test_bad_warning_triggers(small_data, trigger, message):
     )
 
 
+def test_red_flags_come_back_with_the_questions_that_ask_about_them(small_data):
+    small_data["conditions"][0]["red_flags"][0]["text"] = "  The knee cannot take your weight \n"
+    meniscus, dvt = catalog_check(small_data).conditions
+    assert meniscus.fields["red_flags"] == [
+        {"text": "The knee cannot take your weight", "asks": ["cannot_bear_weight"]},
+        {"text": "The knee is stuck and will not straighten", "asks": ["knee_locked"]},
+    ]
+    assert dvt.fields["red_flags"] == [{"text": "Trouble breathing or chest pain",
+                                        "asks": ["trouble_breathing", "chest_pain"]}]
+
+
+def test_the_questions_a_red_flag_may_name_are_those_the_check_in_asks_today():
+    questions = red_flag_questions()
+    assert set(questions) == (set(SYMPTOM_FLAGS) - set(DEPRECATED_FLAGS)) | {"pain_at_rest", "pain_during_activity"}
+    assert {"chest_pain", "coughing_blood", "fainted_or_racing_heart", "foot_cold_pale_or_numb", "knee_locked",
+            "wound_problem"} <= set(questions)
+    assert "knee_locking_or_giving_way" not in questions
+
+
+RED_FLAG = "conditions[0] (meniscus-tear).red_flags[0]"
+WEIGHT = f'{RED_FLAG} ("The knee cannot take your weight")'
+
+
+@pytest.mark.parametrize(
+    ("red_flag", "expected"),
+    [
+        ("The knee cannot take your weight",
+         [f"{WEIGHT}: expected {{text, asks}}, found a text alone: name the check-in question(s) that ask about it "
+          "under 'asks'"]),
+        ({"text": "The knee cannot take your weight"},
+         [f"{WEIGHT}.asks: names no check-in question: list the question(s) that ask about this red flag "
+          "(one or more of fever, "]),
+        ({"text": "The knee cannot take your weight", "asks": []},
+         [f"{WEIGHT}.asks: names no check-in question"]),
+        ({"text": "The knee cannot take your weight", "asks": None},
+         [f"{WEIGHT}.asks: names no check-in question"]),
+        ({"text": "The knee cannot take your weight", "asks": ["cannot_bear_weight", "knee_feels_odd"]},
+         [f"{WEIGHT}.asks[1]: 'knee_feels_odd' is not a check-in question (one of fever, trouble_breathing, "]),
+        ({"text": "The knee cannot take your weight", "asks": ["knee_locking_or_giving_way"]},
+         [f"{WEIGHT}.asks[0]: 'knee_locking_or_giving_way' is no longer asked by the check-in (it is kept for "
+          "older app versions only): name the questions that replaced it"]),
+        ({"text": "The knee cannot take your weight", "asks": "cannot_bear_weight"},
+         [f"{WEIGHT}.asks: expected a list of check-in questions, e.g. [fever], found text 'cannot_bear_weight'"]),
+        ({"text": "The knee cannot take your weight", "asks": ["cannot_bear_weight", "cannot_bear_weight"]},
+         [f"{WEIGHT}.asks[1]: 'cannot_bear_weight' is already named"]),
+        ({"text": " ", "asks": ["cannot_bear_weight"]}, [f"{RED_FLAG}.text: must not be empty"]),
+        ({"text": "The knee cannot take your weight", "ask": ["cannot_bear_weight"]},
+         [f"{WEIGHT}: unknown key 'ask' (allowed: asks, text)", f"{WEIGHT}.asks: names no check-in question"]),
+        ({"text": "Possible blood clot signs, such as calf or thigh pain that is new", "asks": ["clot"]},
+         [f'{RED_FLAG} ("Possible blood clot signs, such as calf…").asks[0]: \'clot\' is not a check-in '
+          "question"]),
+    ],
+)
+def test_a_red_flag_that_names_no_question_or_an_unknown_one_is_refused(small_data, red_flag, expected):
+    small_data["conditions"][0]["red_flags"][0] = red_flag
+    errors = errors_of(small_data)
+    assert len(errors) == len(expected), errors
+    for error, start in zip(errors, expected, strict=True):
+        assert error.startswith(start), error
+
+
+def test_every_unasked_red_flag_is_reported_at_once_with_its_condition(small_data):
+    small_data["conditions"][0]["red_flags"].append({"text": "Pain at night", "asks": []})
+    small_data["conditions"][1]["red_flags"][0]["asks"] = ["short_of_breath"]
+    errors = errors_of(small_data)
+    assert [error.split(": ", 1)[0] for error in errors] == [
+        'conditions[0] (meniscus-tear).red_flags[2] ("Pain at night").asks',
+        'conditions[1] (deep-vein-thrombosis).red_flags[0] ("Trouble breathing or chest pain").asks[0]',
+    ]
+
+
+def test_the_same_red_flag_twice_and_red_flags_that_are_not_a_list(small_data):
+    flags = small_data["conditions"][0]["red_flags"]
+    flags.append(dict(flags[0]))
+    small_data["conditions"][1]["red_flags"] = {"text": "Trouble breathing", "asks": ["trouble_breathing"]}
+    assert errors_of(small_data) == [
+        'conditions[0] (meniscus-tear).red_flags[2] ("The knee cannot take your weight"): the same red flag is '
+        "already listed at conditions[0] (meniscus-tear).red_flags[0]",
+        "conditions[1] (deep-vein-thrombosis).red_flags: expected a list of red flags ({text, asks}), "
+        "found a mapping",
+    ]
+
+
+def test_a_red_flag_about_how_bad_the_pain_is_names_the_pain_scores(small_data):
+    small_data["conditions"][0]["red_flags"].append(
+        {"text": "Severe pain that rest does not ease", "asks": ["pain_at_rest", "pain_during_activity"]})
+    assert catalog_check(small_data).conditions[0].fields["red_flags"][-1]["asks"] == ["pain_at_rest",
+                                                                                        "pain_during_activity"]
+
+
 def test_a_misspelt_key_is_reported_with_what_is_missing(small_data):
     condition = small_data["conditions"][0]
     condition["symptom"] = condition.pop("symptoms")
@@ -269,3 +367,7 @@ def test_the_checks_used_by_the_admin_stand_alone():
                                                          "criterion"]
     assert check_exit_criteria([], phase_key="return_to_activity") == []
     assert check_exit_criteria([{"metric": "days_in_phase", "op": "gte", "value": 3}], phase_key="physiotherapy") == []
+    assert check_red_flags([{"text": "Fever", "asks": ["fever"]}]) == []
+    assert check_red_flags([{"text": "Fever", "asks": []}])[0].startswith(
+        'red_flags[0] ("Fever").asks: names no check-in question')
+    assert check_red_flags([]) == ["red_flags: must list at least one item"]

@@ -49,7 +49,7 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     typical_recovery = "A few weeks."
     recovery_weeks_min = 4
     recovery_weeks_max = 8
-    red_flags = ["fever"]
+    red_flags = [{"text": "Fever", "asks": ["fever"]}]
 
 
 class TreatmentPhaseFactory(factory.django.DjangoModelFactory):

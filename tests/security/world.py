@@ -31,7 +31,7 @@ def make_condition(slug: str, name: str, *, home_care: bool = True) -> Condition
     condition = Condition.objects.create(
         slug=slug, name=name, summary=f"{name}: pain behind the knee.", causes=["overuse"], symptoms=["pain"],
         typical_recovery="A few weeks.", recovery_weeks_min=2, recovery_weeks_max=6, home_care=home_care,
-        red_flags=["fever"],
+        red_flags=[{"text": "Fever", "asks": ["fever"]}],
     )
     if not home_care:
         return condition

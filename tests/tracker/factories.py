@@ -36,7 +36,7 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     typical_recovery = "Six to twelve weeks."
     recovery_weeks_min = 6
     recovery_weeks_max = 12
-    red_flags = ["fever"]
+    red_flags = [{"text": "Fever", "asks": ["fever"]}]
     warnings = factory.LazyFunction(list)
 
 
