@@ -4,8 +4,8 @@ Every 4xx/5xx under /api/ looks like:
 
     {"code": "validation_error", "message": "…", "fields": {"pain_at_rest": ["…"]}}
 
-`fields` is present only when individual fields were at fault; errors that
-concern the whole request are under "non_field_errors".
+`fields` is always there: empty when no individual field was at fault; errors
+that concern the whole request are under "non_field_errors".
 """
 import logging
 import sys
@@ -17,6 +17,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework_simplejwt.exceptions import InvalidToken
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,12 @@ class ApplicationError(Exception):
 
 
 def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:
-    body = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return body
+    return {"code": code, "message": message, "fields": fields or {}}
+
+
+# (Not a secret: the sentence a client reads when its bearer credential is refused.)
+INVALID_TOKEN_MESSAGE = ("The access token is invalid or has expired: refresh it at "  # noqa: S105
+                         "/api/v1/auth/token/refresh/, or sign in again.")
 
 
 def _flatten(detail) -> str:
@@ -100,6 +103,9 @@ def api_exception_handler(exc, context):
                           fields=fields)
     elif isinstance(exc, exceptions.ParseError):
         body = error_body(code="parse_error", message=_flatten(detail))
+    elif isinstance(exc, InvalidToken):
+        # simplejwt's detail lists every token class it tried; the client needs one sentence.
+        body = error_body(code="token_not_valid", message=INVALID_TOKEN_MESSAGE)
     else:
         code = exc.get_codes() if not isinstance(detail, (list, dict)) else exc.default_code
         body = error_body(code=str(code), message=_flatten(detail))
@@ -110,12 +116,26 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def _with_hint(request, status_code: int, message: str) -> str:
+    """A 404 for an API path that exists with a trailing slash says so (API paths are not redirected)."""
+    if status_code == 404 and not request.path_info.endswith("/"):
+        from django.urls import Resolver404, resolve
+
+        try:
+            resolve(request.path_info + "/")
+        except Resolver404:
+            return message
+        return f"{message} API paths end with a slash: {request.path}/"
+    return message
+
+
 def json_or_default(default_view, status_code: int, code: str, message: str):
     """Wrap one of Django's error views: JSON under /api/, the usual page elsewhere."""
 
     def view(request, *args, **kwargs):
         if _is_api(request) or request.path == "/healthz":
-            return JsonResponse(error_body(code=code, message=message), status=status_code)
+            return JsonResponse(error_body(code=code, message=_with_hint(request, status_code, message)),
+                                status=status_code)
         return default_view(request, *args, **kwargs)
 
     return view

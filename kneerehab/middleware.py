@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 
 from kneerehab.errors import error_body
 
@@ -31,3 +32,14 @@ class ApiBodySizeLimitMiddleware:
                     status=413,
                 )
         return self.get_response(request)
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's CommonMiddleware, without the slash-appending redirect under /api/.
+
+    A redirect to the slashed URL turns a POST into a GET in many clients and answers an API client with
+    an HTML-less 301; under /api/ the path is answered as it is (a JSON 404 that names the right URL).
+    """
+
+    def should_redirect_with_slash(self, request):
+        return not request.path_info.startswith("/api/") and super().should_redirect_with_slash(request)

@@ -299,9 +299,13 @@ def _default_reason(plan: Plan, action: str) -> str:
 
 def _check_expected_phase(plan: Plan, expected_phase: str | None) -> None:
     if expected_phase is not None and expected_phase != plan.current_phase:
+        now_in = PhaseKey(plan.current_phase).label
+        expected = PhaseKey(expected_phase).label if expected_phase in PhaseKey.values else expected_phase
         raise ApplicationError(
-            f"The plan has moved on: it is now in {plan.current_phase}, not {expected_phase}.",
-            fields={"from_phase": [f"The plan is now in {plan.current_phase}."]}, status_code=409, code="conflict",
+            f"The plan has moved on: it is now in the \"{now_in}\" phase, not \"{expected}\". Reload it and "
+            "try again if the move is still wanted.",
+            fields={"from_phase": [f"The plan is now in the \"{now_in}\" phase."]}, status_code=409,
+            code="conflict",
         )
 
 

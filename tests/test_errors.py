@@ -29,7 +29,7 @@ def test_unknown_api_path_is_a_json_404(client):
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
-    assert response.json() == {"code": "not_found", "message": "Not found."}
+    assert response.json() == {"code": "not_found", "message": "Not found.", "fields": {}}
 
 
 def test_wrong_method_is_a_json_405(patient_client):
@@ -125,3 +125,72 @@ def test_field_errors_from_services_have_the_same_code_as_serializer_ones(physio
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert "username" in response.json()["fields"]
+
+
+# --- the error table: every 4xx has code, message and fields ------------------------------------------
+
+def _shape(response) -> dict:
+    body = response.json()
+    assert set(body) == {"code", "message", "fields"}, body
+    assert isinstance(body["fields"], dict) and body["message"].strip()
+    return body
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), [
+    ("get", "/api/v1/me/", None, 401, "not_authenticated"),
+    ("get", "/api/v1/checkins/", None, 401, "not_authenticated"),
+    ("get", "/api/v1/no-such-thing/", None, 404, "not_found"),
+    ("post", "/api/v1/auth/token/", {"username": "nobody", "password": "wrong-password"}, 401, None),
+    ("post", "/api/v1/auth/token/", {}, 400, "validation_error"),
+])
+def test_anonymous_errors_have_the_one_shape(client, method, path, body, status, code):
+    response = getattr(client, method)(path, body, content_type="application/json")
+    assert response.status_code == status
+    body = _shape(response)
+    if code:
+        assert body["code"] == code
+
+
+def test_an_invalid_token_says_so_in_one_plain_sentence(client):
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert response.status_code == 401
+    body = _shape(response)
+    assert body["code"] == "token_not_valid"
+    assert body["message"].count(".") == 1 and "token" in body["message"]
+    assert "token_class" not in response.content.decode()
+
+
+def test_a_404_for_another_patients_object_has_the_shape(patient_client):
+    response = patient_client.get("/api/v1/checkins/999999/")
+    assert response.status_code == 404
+    assert _shape(response)["code"] == "not_found"
+
+
+def test_every_field_error_is_reported_at_once(patient_client):
+    response = patient_client.post("/api/v1/checkins/", {"pain_at_rest": 11, "swelling": "huge", "colour": "blue",
+                                                         "patient": 1}, format="json")
+    assert response.status_code == 400
+    fields = _shape(response)["fields"]
+    assert set(fields) == {"pain_at_rest", "pain_during_activity", "swelling", "colour", "patient"}
+    assert fields["colour"] == ["Unknown field."]
+    assert fields["patient"] == ["This field cannot be set."]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/checkins"])
+def test_an_api_path_without_its_slash_is_a_json_404_naming_the_right_one(patient_client, path):
+    response = patient_client.get(path)
+    assert response.status_code == 404  # not a bare 301 that turns a POST into a GET
+    body = _shape(response)
+    assert body["message"].endswith(f"{path}/")
+    assert patient_client.post(path, {}, format="json").status_code == 404
+
+
+def test_a_409_on_advance_names_the_phase_as_the_patient_sees_it(physio_client, physio, patient):
+    from tests.tracker.factories import ConditionFactory, PlanFactory
+
+    plan = PlanFactory(patient=patient, physiotherapist=physio, condition=ConditionFactory())
+    response = physio_client.post(f"/api/v1/plans/{plan.pk}/advance/", {"from_phase": "physiotherapy"},
+                                  format="json")
+    assert response.status_code == 409
+    body = _shape(response)
+    assert '"Protect and settle"' in body["message"] and "rice" not in body["message"]

@@ -1,34 +1,15 @@
-from collections.abc import Mapping
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conditions.models import PhaseKey
+from kneerehab.api.serializers import StrictFieldsMixin
 from kneerehab.users.api.serializers import OptionalEmailField, TimezoneField
 from kneerehab.users.models import User
 
 from ..models import PhaseChange, Plan, PlanExercise, PlanStatus, Progression
 from ..services import DOSE_LIMITS
-
-
-class StrictFieldsMixin:
-    """A write naming a field the endpoint does not take is an error, not silently ignored."""
-
-    # Fields shown in responses but never set by the client: named in the error so the client knows why.
-    read_only_names: tuple[str, ...] = ()
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError({
-                    name: ["This field cannot be set." if name in self.read_only_names else "Unknown field."]
-                    for name in unknown
-                })
-        return super().to_internal_value(data)
-
 
 # --- caseload -------------------------------------------------------------------------------------------------
 

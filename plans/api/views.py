@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kneerehab.api.permissions import IsPatient, IsPhysiotherapist, PhysiotherapistWritesPatientReads
 from kneerehab.users.models import User
 from kneerehab.users.services import user_create
 
@@ -12,7 +13,6 @@ from ..models import Plan
 from ..selectors import caseload_adherence, caseload_list, plan_list, today_for_patient
 from ..services import plan_advance, plan_create, plan_step_back, plan_update
 from .filtersets import PlanFilter
-from .permissions import IsPatient, IsPhysiotherapist, PhysiotherapistWritesPatientReads
 from .serializers import (
     PatientCreateSerializer,
     PatientSerializer,

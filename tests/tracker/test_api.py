@@ -101,12 +101,21 @@ def test_recorded_at_allows_a_little_clock_skew_but_not_the_future_or_long_ago(p
 def test_owner_and_plan_fields_cannot_be_set_by_the_client(patient_client, patient, physio):
     other = PatientFactory(physiotherapists=[physio])
     response = post(patient_client, {**BENIGN, "patient": other.pk, "plan": 12345, "id": 999,
-                                     "prompt": {"level": "none", "message": "", "reasons": []}, "fever": True})
+                                     "prompt": {"level": "none", "message": "", "reasons": []}, "fever": True,
+                                     "pain_at_rest": 11, "colour": "blue"})
+    # Refused, every field named at once: the read-only ones, the unknown one and the bad value.
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    for name in ("patient", "plan", "id", "prompt"):
+        assert fields[name] == ["This field cannot be set."]
+    assert fields["colour"] == ["Unknown field."]
+    assert "pain_at_rest" in fields
+    assert not CheckIn.objects.exists()
+    # Without them, the same check-in is the caller's and screened by the server.
+    response = post(patient_client, {**BENIGN, "fever": True})
     assert response.status_code == 201
     stored = CheckIn.objects.get()
-    assert stored.patient == patient
-    assert stored.plan is None
-    assert response.json()["id"] == stored.pk
+    assert stored.patient == patient and stored.plan is None
     assert response.json()["prompt"]["level"] == "urgent"
 
 

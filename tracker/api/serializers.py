@@ -1,9 +1,10 @@
-from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from kneerehab.api.serializers import StrictFieldsMixin
 
 from ..models import DEPRECATED_FLAGS, SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
 from ..questions import MORNING_PAIN, QUESTIONS
@@ -16,23 +17,6 @@ OLDEST_RECORDED_AT = timedelta(days=365)
 # The dates a progress range may name.
 PROGRESS_EARLIEST = date(2000, 1, 1)
 PROGRESS_LATEST = date(2100, 12, 31)
-
-
-class StrictFieldsMixin:
-    """Refuses fields the endpoint does not know (400), so a typo never passes silently.
-
-    Fields the response shows but the client may not set (`read_only_echo`) are
-    accepted and ignored, so a client can send back what it read.
-    """
-
-    read_only_echo: frozenset[str] = frozenset()
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields) - self.read_only_echo)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 # --- check-ins -------------------------------------------------------------------------
@@ -74,7 +58,7 @@ def _pain(help_text: str) -> serializers.IntegerField:
 
 
 class CheckInCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    read_only_echo = frozenset({"id", "patient", "plan", "created_at", "prompt", "prompt_level"})
+    read_only_names = ("id", "patient", "plan", "created_at", "prompt", "prompt_level")
 
     client_id = serializers.UUIDField(
         required=False,
@@ -131,7 +115,7 @@ class ExerciseLogSerializer(serializers.ModelSerializer):
 
 
 class ExerciseLogCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    read_only_echo = frozenset({"id", "patient", "plan", "phase", "exercise", "created_at"})
+    read_only_names = ("id", "patient", "plan", "phase", "exercise", "created_at")
 
     plan_exercise = serializers.IntegerField(min_value=1, help_text="An exercise of one of your active plans.")
     date = serializers.DateField(required=False, help_text="Your local date of the session; defaults to today.")

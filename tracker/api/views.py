@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kneerehab.api.permissions import IsPhysiotherapist, PatientWritesOwn
 from kneerehab.users.selectors import patients_visible_to
 
 from ..models import Alert, CheckIn, ExerciseLog
@@ -19,7 +20,7 @@ from ..selectors import (
 )
 from ..services import alert_acknowledge, checkin_create, exercise_log_create
 from .filtersets import AlertFilter, CheckInFilter, ExerciseLogFilter
-from .permissions import IsPatient, IsPhysiotherapist, PatientWritesOwn
+from .permissions import IsPatientOwnProgress
 from .serializers import (
     AlertSerializer,
     CheckInCreateSerializer,
@@ -35,7 +36,12 @@ ERROR = OpenApiResponse(description="JSON error: {code, message, fields}")
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Optional alternative to client_id: a retry with the same key returns the first check-in.",
+    description=(
+        "Optional, 1-255 characters, chosen by the client once per check-in. Works like `client_id`: a retry "
+        "with the same key stores nothing and returns the first check-in. The key is kept with the check-in "
+        "but not shown in responses; the response echoes `client_id` (the client's, or one the server made "
+        "when none was sent). Send one of the two, or both naming the same check-in."
+    ),
 )
 
 
@@ -69,7 +75,8 @@ class CheckInViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
             "`see_clinician` or `none`, with every reason. Retrying with the same `client_id` (or "
             "`Idempotency-Key` header) stores nothing new and returns the first check-in with the same body: "
             "201 the first time, 200 (header `Idempotent-Replayed: true`) on a replay. The same key with a "
-            "different body gets 422; a replay racing the first request may get 409 (retry it)."
+            "different body gets 422; a replay racing the first request may get 409 (retry it). The response "
+            "always echoes `client_id`, never the `Idempotency-Key`."
         ),
         parameters=[IDEMPOTENCY_HEADER],
         request=CheckInCreateSerializer,
@@ -169,7 +176,7 @@ def _progress_response(request, patient):
 class ProgressView(APIView):
     """The signed-in patient's progress: pain and swelling per day, adherence, phases, alerts, latest prompt."""
 
-    permission_classes = [IsAuthenticated, IsPatient]
+    permission_classes = [IsAuthenticated, IsPatientOwnProgress]
 
     @extend_schema(summary="Your progress (patient)", parameters=PROGRESS_PARAMETERS,
                    responses={200: ProgressSerializer, 400: ERROR, 403: ERROR})

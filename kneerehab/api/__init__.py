@@ -1,0 +1,1 @@
+"""Pieces every app's API shares: role permissions and the strict-fields serializer mixin."""
