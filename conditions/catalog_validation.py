@@ -581,9 +581,15 @@ class _Checker:
             self.error(path, "expected exactly one of 'flag' or 'rise'")
             return {}
         if "flag" in value:
+            # One question, or a list of them: the warning holds when any is answered yes (a question and
+            # the deprecated one older app versions still send).
             flags = checkin_flags()
-            if value["flag"] not in flags:
-                self.error(f"{path}.flag", f"{value['flag']!r} is not a check-in question ({', '.join(flags)})")
+            named = value["flag"] if isinstance(value["flag"], list) else [value["flag"]]
+            if not named:
+                self.error(f"{path}.flag", "names no check-in question")
+            for name in named:
+                if name not in flags:
+                    self.error(f"{path}.flag", f"{name!r} is not a check-in question ({', '.join(flags)})")
             return {"flag": value["flag"]}
         rise = value["rise"]
         if not self.mapping(rise, f"{path}.rise", required={"metric", "by"}):

@@ -345,9 +345,15 @@ def evaluate(trigger, checkin, context: ScreeningContext) -> dict | None:
     return EVALUATORS[type(trigger)](trigger, checkin, context)
 
 
+def _warning_flags(trigger: dict) -> list[str]:
+    """The questions a warning's `flag` trigger names: one, or a list of which any may be yes."""
+    named = trigger.get("flag")
+    return [n for n in (named if isinstance(named, list) else [named]) if isinstance(n, str)]
+
+
 def _warning_matches(trigger: dict, checkin, context: ScreeningContext) -> bool:
     if "flag" in trigger:
-        return bool(getattr(checkin, trigger["flag"], False)) if trigger["flag"] in FLAG_WORDS else False
+        return any(getattr(checkin, name, False) for name in _warning_flags(trigger) if name in FLAG_WORDS)
     if "rise" in trigger:
         rise = trigger["rise"]
         metric, by = rise.get("metric"), rise.get("by", 1)
@@ -358,9 +364,9 @@ def _warning_matches(trigger: dict, checkin, context: ScreeningContext) -> bool:
     return False
 
 
-def condition_warnings(checkin, context: ScreeningContext) -> list[tuple[dict, str | None]]:
-    """The catalogue warnings of the running plans that this check-in sets off, with the flag or metric each is
-    about."""
+def condition_warnings(checkin, context: ScreeningContext) -> list[tuple[dict, tuple[str, ...]]]:
+    """The catalogue warnings of the running plans that this check-in sets off, with the flags or the metric
+    each is about."""
     matched, seen = [], set()
     for plan in context.plans:
         for warning in plan.warnings:
@@ -372,7 +378,8 @@ def condition_warnings(checkin, context: ScreeningContext) -> list[tuple[dict, s
                 continue
             if _warning_matches(trigger, checkin, context):
                 seen.add(warning["code"])
-                matched.append((warning, trigger.get("flag") or trigger["rise"].get("metric")))
+                subjects = tuple(_warning_flags(trigger)) if "flag" in trigger else (trigger["rise"].get("metric"),)
+                matched.append((warning, subjects))
     return matched
 
 
@@ -383,7 +390,7 @@ def _format(template: str, facts: dict) -> str:
 def screen(checkin: CheckInLike, context: ScreeningContext) -> Prompt:
     """Judge a check-in: the highest level of every rule that holds, with every reason, highest first."""
     warnings = condition_warnings(checkin, context)
-    covered = {subject for _, subject in warnings if subject}
+    covered = {subject for _, subjects in warnings for subject in subjects if subject}
     reasons: list[tuple[int, int, Reason]] = []
     for order, rule in enumerate(RULES):
         rank = PromptLevel.rank(rule.level)

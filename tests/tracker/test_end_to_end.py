@@ -89,6 +89,10 @@ def test_the_whole_check_in_story_over_http(catalog, django_capture_on_commit_ca
                        format="json")
     assert locking.json()["prompt"]["level"] == "see_clinician"
     assert codes(locking) == ["meniscus_locking_or_giving_way"]
+    # The question the app and the web ask now reaches the same condition-specific advice.
+    giving_way = sam.post(checkins, {"pain_at_rest": 2, "pain_during_activity": 3, "knee_giving_way": True},
+                          format="json")
+    assert codes(giving_way) == ["meniscus_locking_or_giving_way"]
 
     # Pain rising over a week, up and down, synced late from an offline phone.
     now = timezone.now()
@@ -110,7 +114,7 @@ def test_the_whole_check_in_story_over_http(catalog, django_capture_on_commit_ca
 
     # The physiotherapist sees the alerts, emergency first, and acknowledges it.
     alerts = physio.get("/api/v1/alerts/", {"status": "open"}).json()
-    assert alerts["count"] == len(RED_FLAGS) + 4  # red flags, severe pain, breathing, locking, the trend
+    assert alerts["count"] == len(RED_FLAGS) + 5  # red flags, severe pain, breathing, locking, giving way, the trend
     emergency = alerts["results"][0]
     assert emergency["level"] == "emergency"
     assert emergency["checkin"] == breathing.json()["id"]
@@ -142,6 +146,7 @@ def test_every_catalogue_warning_is_one_screening_understands(catalog):
         for warning in condition.warnings:
             trigger = warning["trigger"]
             if "flag" in trigger:
-                assert trigger["flag"] in FLAG_WORDS, (condition.slug, warning["code"])
+                named = trigger["flag"] if isinstance(trigger["flag"], list) else [trigger["flag"]]
+                assert named and set(named) <= set(FLAG_WORDS), (condition.slug, warning["code"])
             else:
                 assert trigger["rise"]["metric"] in TREND_METRICS, (condition.slug, warning["code"])

@@ -159,6 +159,16 @@ def test_knee_locking_after_a_meniscus_tear_gives_the_catalogue_reason_instead()
     assert prompt.reasons[0].message == "Your knee locked: book a visit."
 
 
+def test_a_warning_may_name_several_questions_and_the_general_rules_yield_to_it():
+    warning = [{"code": "acl_giving_way", "message": "Giving way after an ACL injury: book a visit.",
+                "trigger": {"flag": ["knee_giving_way", "knee_locking_or_giving_way"]}}]
+    for flag in ("knee_giving_way", "knee_locking_or_giving_way"):
+        prompt = screen(checkin(**{flag: True}), context(plans=[plan_facts(warnings=warning)]))
+        assert codes(prompt) == ["acl_giving_way"]
+    both = screen(checkin(knee_giving_way=True, knee_locked=True), context(plans=[plan_facts(warnings=warning)]))
+    assert codes(both) == ["knee_locked", "acl_giving_way"]  # the locked knee stays urgent
+
+
 def test_knee_locking_on_a_plan_without_such_a_warning_keeps_the_general_reason():
     prompt = screen(checkin(knee_locking_or_giving_way=True), context(plans=[plan_facts(warnings=BAKERS)]))
     assert codes(prompt) == ["knee_locking_or_giving_way"]
