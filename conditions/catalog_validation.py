@@ -24,25 +24,18 @@ import yaml
 from kneerehab.errors import ApplicationError
 
 from .models import BodyArea, Dose, PhaseKey
+from .symptoms import CHECKIN_METRICS, DEPRECATED_FLAGS, SYMPTOM_FLAGS, Swelling
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "catalog.yaml"
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
-# The database's own limits (see Dose.dose_constraints), checked here first so that a bad
+# The database's own limits (Dose.dose_constraints), checked here first so that a bad
 # dose is reported against its entry instead of failing as an IntegrityError mid-load.
-DOSE_RANGES = {
-    "sets": (1, 20),
-    "reps": (1, 200),
-    "hold_seconds": (0, 600),
-    "times_per_day": (1, 6),
-    "days_per_week": (1, 7),
-}
-assert set(DOSE_RANGES) == set(Dose.DOSE_FIELDS)  # a drift between the two is a programming error
+DOSE_RANGES = Dose.DOSE_RANGES
 
-SWELLING_LEVELS = ("none", "mild", "moderate", "severe")
-CHECKIN_METRICS = ("pain_at_rest", "pain_during_activity", "swelling")
+SWELLING_LEVELS = tuple(Swelling.values)
 EXIT_METRICS = (*CHECKIN_METRICS, "adherence_percent", "days_in_phase")
 COMPARISONS = ("lt", "lte", "eq", "gte", "gt")
 # Phases that end when their exit criteria hold; the last phase simply runs its course.
@@ -52,9 +45,7 @@ SMALLINT_MAX = 32767
 
 
 def checkin_flags() -> tuple[str, ...]:
-    """The yes/no check-in fields a warning may be triggered by (defined by the tracker)."""
-    from tracker.models import SYMPTOM_FLAGS
-
+    """The yes/no check-in fields a warning may be triggered by."""
     return SYMPTOM_FLAGS
 
 
@@ -64,9 +55,7 @@ PAIN_SCORES = ("pain_at_rest", "pain_during_activity")
 
 
 def retired_flags() -> tuple[str, ...]:
-    """Yes/no fields older clients still send but the check-in no longer asks (defined by the tracker)."""
-    from tracker.models import DEPRECATED_FLAGS
-
+    """Yes/no fields older clients still send but the check-in no longer asks."""
     return DEPRECATED_FLAGS
 
 

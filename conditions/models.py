@@ -76,24 +76,28 @@ class Dose(models.Model):
     class Meta:
         abstract = True
 
-    DOSE_FIELDS = ("sets", "reps", "hold_seconds", "times_per_day", "days_per_week")
+    # The allowed range of each dose field: the database constraints below, the catalogue validator and
+    # the plan services all read this one definition.
+    DOSE_RANGES = {
+        "sets": (1, 20),
+        "reps": (1, 200),
+        "hold_seconds": (0, 600),
+        "times_per_day": (1, 6),
+        "days_per_week": (1, 7),
+    }
+    DOSE_FIELDS = tuple(DOSE_RANGES)
 
     def dose(self) -> dict:
         return {field: getattr(self, field) for field in self.DOSE_FIELDS}
 
     @classmethod
     def dose_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
-        return [
-            models.CheckConstraint(condition=Q(sets__gte=1, sets__lte=20), name=f"{prefix}_sets_range"),
-            models.CheckConstraint(condition=Q(reps__gte=1, reps__lte=200), name=f"{prefix}_reps_range"),
-            models.CheckConstraint(condition=Q(hold_seconds__lte=600), name=f"{prefix}_hold_range"),
-            models.CheckConstraint(
-                condition=Q(times_per_day__gte=1, times_per_day__lte=6), name=f"{prefix}_times_per_day_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(days_per_week__gte=1, days_per_week__lte=7), name=f"{prefix}_days_per_week_range"
-            ),
-        ]
+        constraints = []
+        for field, (low, high) in cls.DOSE_RANGES.items():
+            bounds = {f"{field}__lte": high, **({f"{field}__gte": low} if low else {})}
+            name = "hold" if field == "hold_seconds" else field  # the constraint's name since the first migration
+            constraints.append(models.CheckConstraint(condition=Q(**bounds), name=f"{prefix}_{name}_range"))
+        return constraints
 
 
 class Exercise(Dose):

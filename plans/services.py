@@ -30,8 +30,6 @@ ALLOWED_TRANSITIONS = {
     PlanStatus.CANCELLED: set(),
 }
 RUNNING = (PlanStatus.ACTIVE, PlanStatus.PAUSED)
-DOSE_LIMITS = {"sets": (1, 20), "reps": (1, 200), "hold_seconds": (0, 600), "times_per_day": (1, 6),
-               "days_per_week": (1, 7)}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -60,7 +58,7 @@ def normalize_reminder_times(value) -> list[str]:
 def _validate_dose(values: dict, *, where: str) -> dict:
     dose = {}
     for field, value in values.items():
-        low, high = DOSE_LIMITS[field]
+        low, high = Dose.DOSE_RANGES[field]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise _field_error("overrides", f"{where}: {field} must be a whole number from {low} to {high}.")
         dose[field] = value

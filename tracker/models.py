@@ -6,17 +6,10 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+# The symptom vocabulary is the clinical knowledge's (conditions); the check-in stores its answers.
+from conditions.symptoms import DEPRECATED_FLAGS, SYMPTOM_FLAGS, Swelling
 
-class Swelling(models.TextChoices):
-    NONE = "none", "None"
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        """none=0 < mild=1 < moderate=2 < severe=3, for comparisons and trends."""
-        return [cls.NONE, cls.MILD, cls.MODERATE, cls.SEVERE].index(value)
+__all__ = ["DEPRECATED_FLAGS", "SYMPTOM_FLAGS", "Alert", "CheckIn", "ExerciseLog", "PromptLevel", "Swelling"]
 
 
 class PromptLevel(models.TextChoices):
@@ -30,37 +23,6 @@ class PromptLevel(models.TextChoices):
     @classmethod
     def rank(cls, value: str) -> int:
         return [cls.NONE, cls.SEE_CLINICIAN, cls.URGENT, cls.EMERGENCY].index(value)
-
-
-# The yes/no questions of a daily check-in, in the order the form asks them.
-SYMPTOM_FLAGS = (
-    "fever",
-    "trouble_breathing",
-    "chest_pain",
-    "coughing_blood",
-    "fainted_or_racing_heart",
-    "foot_cold_pale_or_numb",
-    "confused_or_shaking_chills",
-    "calf_tight_and_hard",
-    "cannot_bear_weight",
-    "sudden_swelling_or_warmth",
-    "joint_shape_changed",
-    "calf_pain",
-    "leg_swelling",
-    "red_skin",
-    "swollen_veins",
-    "history_of_clots",
-    "knee_locked",
-    "cannot_lift_straight_leg",
-    "calf_snap_or_cannot_tiptoe",
-    "wound_problem",
-    "limits_daily_activities",
-    "knee_giving_way",
-    "new_fall_or_injury",
-    "knee_locking_or_giving_way",
-)
-# Still accepted from older clients, no longer asked by the web form (knee_locked and knee_giving_way replace it).
-DEPRECATED_FLAGS = ("knee_locking_or_giving_way",)
 
 
 class CheckIn(models.Model):

@@ -2,9 +2,9 @@
 
 `screen()` is pure: it judges a check-in given the patient's earlier check-ins
 and running plans, so it can be tested (and property-tested) without a
-database. `screening_context()` reads that history as of the check-in's
-`recorded_at`, so a check-in synced late from an offline phone is judged on
-what had happened by then, not on what came after.
+database. `tracker.selectors.screening_context()` reads that history as of the
+check-in's `recorded_at`, so a check-in synced late from an offline phone is
+judged on what had happened by then, not on what came after.
 """
 import logging
 import re
@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
 from statistics import mean, median
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
-from django.db.models import Q
-
-from plans.models import Plan, PlanStatus
-
-from .models import CheckIn, PromptLevel, Swelling
+from .models import PromptLevel, Swelling
 from .questions import QUESTIONS
 from .rules import (
     FLAG_WORDS,
@@ -426,82 +422,3 @@ def prompt_message(level: str, *, has_physiotherapist: bool) -> str:
 
 def rule_by_code(code: str) -> Rule | None:
     return next((rule for rule in RULES if rule.code == code), None)
-
-
-# --- reading the history ------------------------------------------------------------
-
-class PastCheckIn(NamedTuple):
-    """What screening reads of an earlier check-in (a row, not a model: no prompt JSON to decode)."""
-
-    id: int
-    recorded_at: datetime
-    pain_at_rest: int
-    pain_during_activity: int
-    swelling: str
-
-
-PAST_FIELDS = PastCheckIn._fields
-
-
-@dataclass(frozen=True)
-class RunningPlan:
-    """A running plan as screening and the check-in row need it (one query, no full plan or condition)."""
-
-    plan_id: int
-    start_date: date
-    condition_name: str
-    recovery_weeks_min: int
-    warnings: tuple
-    surgery_date: date | None = None
-    clot_risk_factors: tuple[str, ...] = ()
-    immunosuppressed: bool = False
-
-
-def running_plans(*, patient, as_of: datetime) -> list[RunningPlan]:
-    """The patient's active plans that had started by `as_of` (patient's local date), newest first."""
-    local_date = as_of.astimezone(patient.tzinfo).date()
-    rows = (
-        Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE, start_date__lte=local_date)
-        .order_by("-start_date", "-id")
-        .values_list("id", "start_date", "condition__name", "condition__recovery_weeks_min", "condition__warnings",
-                     "surgery_date", "clot_risk_factors", "immunosuppressed")
-    )
-    return [RunningPlan(plan_id, start, name, weeks, tuple(warnings or ()), surgery, tuple(risks or ()), immuno)
-            for plan_id, start, name, weeks, warnings, surgery, risks, immuno in rows]
-
-
-def screening_context(*, patient, recorded_at: datetime, plans: Sequence[RunningPlan], has_physiotherapist: bool,
-                      exclude_id: int | None = None) -> ScreeningContext:
-    """The patient's check-ins up to `recorded_at` (oldest first) and the first ones on each plan, in one query.
-
-    The query reads the union of the latest HISTORY_SIZE check-ins and each plan's first FIRST_ON_PLAN
-    (id IN sliced subqueries on the (patient, recorded_at) index), so its cost does not grow with the
-    history. Every row read is an earlier check-in, hence the newest HISTORY_SIZE of them are the latest
-    ones, and the oldest at or after a plan's start are that plan's first.
-    """
-    earlier = CheckIn.objects.filter(patient=patient, recorded_at__lte=recorded_at)
-    if exclude_id is not None:
-        earlier = earlier.exclude(pk=exclude_id)
-    starts = [datetime.combine(plan.start_date, time.min, tzinfo=patient.tzinfo) for plan in plans]
-    wanted = Q(pk__in=earlier.order_by("-recorded_at", "-id").values("pk")[:HISTORY_SIZE])
-    for start in starts:
-        wanted |= Q(pk__in=earlier.filter(recorded_at__gte=start).order_by("recorded_at", "id")
-                    .values("pk")[:FIRST_ON_PLAN])
-    rows = [PastCheckIn(*row) for row in
-            earlier.filter(wanted).order_by("recorded_at", "id").values_list(*PAST_FIELDS)]
-    history = rows[-HISTORY_SIZE:]
-    facts = []
-    for plan, start in zip(plans, starts, strict=True):
-        facts.append(PlanFacts(
-            plan_id=plan.plan_id,
-            condition_name=plan.condition_name,
-            recovery_weeks_min=plan.recovery_weeks_min,
-            warnings=plan.warnings,
-            start_date=plan.start_date,
-            first_checkins=tuple(row for row in rows if row.recorded_at >= start)[:FIRST_ON_PLAN],
-            surgery_date=plan.surgery_date,
-            clot_risk_factors=plan.clot_risk_factors,
-            immunosuppressed=plan.immunosuppressed,
-        ))
-    return ScreeningContext(tz=patient.tzinfo, history=history, plans=facts,
-                            has_physiotherapist=has_physiotherapist)

@@ -1,16 +1,20 @@
 """Reads of the tracker, each scoped to what the asking user may see."""
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from kneerehab.users.models import User
 from kneerehab.users.selectors import patients_visible_to
-from plans.models import PhaseChange
+from plans.models import PhaseChange, Plan, PlanStatus
 
 from .adherence import adherence_by_day, adherence_percent
 from .models import Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from .screening import FIRST_ON_PLAN, HISTORY_SIZE, PlanFacts, ScreeningContext
 
 MAX_PROGRESS_DAYS = 366
 DEFAULT_PROGRESS_DAYS = 30
@@ -158,3 +162,82 @@ def _latest_prompt(*, patient: User) -> dict | None:
     return {"checkin": latest["id"], "recorded_at": latest["recorded_at"],
             "level": prompt.get("level", latest["prompt_level"]), "message": prompt.get("message", ""),
             "reasons": prompt.get("reasons", [])}
+
+
+# --- what screening reads ------------------------------------------------------------
+
+class PastCheckIn(NamedTuple):
+    """What screening reads of an earlier check-in (a row, not a model: no prompt JSON to decode)."""
+
+    id: int
+    recorded_at: datetime
+    pain_at_rest: int
+    pain_during_activity: int
+    swelling: str
+
+
+PAST_FIELDS = PastCheckIn._fields
+
+
+@dataclass(frozen=True)
+class RunningPlan:
+    """A running plan as screening and the check-in row need it (one query, no full plan or condition)."""
+
+    plan_id: int
+    start_date: date
+    condition_name: str
+    recovery_weeks_min: int
+    warnings: tuple
+    surgery_date: date | None = None
+    clot_risk_factors: tuple[str, ...] = ()
+    immunosuppressed: bool = False
+
+
+def running_plans(*, patient, as_of: datetime) -> list[RunningPlan]:
+    """The patient's active plans that had started by `as_of` (patient's local date), newest first."""
+    local_date = as_of.astimezone(patient.tzinfo).date()
+    rows = (
+        Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE, start_date__lte=local_date)
+        .order_by("-start_date", "-id")
+        .values_list("id", "start_date", "condition__name", "condition__recovery_weeks_min", "condition__warnings",
+                     "surgery_date", "clot_risk_factors", "immunosuppressed")
+    )
+    return [RunningPlan(plan_id, start, name, weeks, tuple(warnings or ()), surgery, tuple(risks or ()), immuno)
+            for plan_id, start, name, weeks, warnings, surgery, risks, immuno in rows]
+
+
+def screening_context(*, patient, recorded_at: datetime, plans: Sequence[RunningPlan], has_physiotherapist: bool,
+                      exclude_id: int | None = None) -> ScreeningContext:
+    """The patient's check-ins up to `recorded_at` (oldest first) and the first ones on each plan, in one query.
+
+    The query reads the union of the latest HISTORY_SIZE check-ins and each plan's first FIRST_ON_PLAN
+    (id IN sliced subqueries on the (patient, recorded_at) index), so its cost does not grow with the
+    history. Every row read is an earlier check-in, hence the newest HISTORY_SIZE of them are the latest
+    ones, and the oldest at or after a plan's start are that plan's first.
+    """
+    earlier = CheckIn.objects.filter(patient=patient, recorded_at__lte=recorded_at)
+    if exclude_id is not None:
+        earlier = earlier.exclude(pk=exclude_id)
+    starts = [datetime.combine(plan.start_date, time.min, tzinfo=patient.tzinfo) for plan in plans]
+    wanted = Q(pk__in=earlier.order_by("-recorded_at", "-id").values("pk")[:HISTORY_SIZE])
+    for start in starts:
+        wanted |= Q(pk__in=earlier.filter(recorded_at__gte=start).order_by("recorded_at", "id")
+                    .values("pk")[:FIRST_ON_PLAN])
+    rows = [PastCheckIn(*row) for row in
+            earlier.filter(wanted).order_by("recorded_at", "id").values_list(*PAST_FIELDS)]
+    history = rows[-HISTORY_SIZE:]
+    facts = []
+    for plan, start in zip(plans, starts, strict=True):
+        facts.append(PlanFacts(
+            plan_id=plan.plan_id,
+            condition_name=plan.condition_name,
+            recovery_weeks_min=plan.recovery_weeks_min,
+            warnings=plan.warnings,
+            start_date=plan.start_date,
+            first_checkins=tuple(row for row in rows if row.recorded_at >= start)[:FIRST_ON_PLAN],
+            surgery_date=plan.surgery_date,
+            clot_risk_factors=plan.clot_risk_factors,
+            immunosuppressed=plan.immunosuppressed,
+        ))
+    return ScreeningContext(tz=patient.tzinfo, history=history, plans=facts,
+                            has_physiotherapist=has_physiotherapist)

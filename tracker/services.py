@@ -18,7 +18,8 @@ from kneerehab.users.models import User
 from plans.models import PlanExercise, PlanStatus
 
 from .models import SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
-from .screening import prompt_message, running_plans, screen, screening_context
+from .screening import prompt_message, screen
+from .selectors import running_plans, screening_context
 from .signals import checkin_recorded, exercise_logged
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from conditions.models import Condition, Dose
 from kneerehab.errors import ApplicationError
 from plans.models import PlanStatus
-from plans.services import ALLOWED_TRANSITIONS, DOSE_LIMITS
+from plans.services import ALLOWED_TRANSITIONS
 from tracker.models import Swelling
 from tracker.questions import MORNING_PAIN, QUESTION_GROUPS, QUESTIONS, SURGERY_QUESTIONS
 
@@ -90,7 +90,7 @@ class DoseForm(forms.Form):
         super().__init__(*args, prefix=f"dose-{plan_exercise.pk}", initial=plan_exercise.dose(), **kwargs)
         self.plan_exercise = plan_exercise
         for name in Dose.DOSE_FIELDS:
-            low, high = DOSE_LIMITS[name]
+            low, high = Dose.DOSE_RANGES[name]
             self.fields[name] = forms.IntegerField(label=self.LABELS[name], min_value=low, max_value=high)
 
     def override(self) -> dict | None:

@@ -3,13 +3,12 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from conditions.models import PhaseKey
+from conditions.models import Dose, PhaseKey
 from kneerehab.api.serializers import StrictFieldsMixin
 from kneerehab.users.api.serializers import OptionalEmailField, TimezoneField
 from kneerehab.users.models import User
 
 from ..models import PhaseChange, Plan, PlanExercise, PlanStatus, Progression
-from ..services import DOSE_LIMITS
 
 # --- caseload -------------------------------------------------------------------------------------------------
 
@@ -147,16 +146,16 @@ class DoseOverrideSerializer(StrictFieldsMixin, serializers.Serializer):
     phase = serializers.ChoiceField(choices=PhaseKey.choices)
     exercise = serializers.SlugField(help_text="Exercise slug")
     remove = serializers.BooleanField(required=False, help_text="Take the exercise off this phase.")
-    sets = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["sets"][0],
-                                    max_value=DOSE_LIMITS["sets"][1])
-    reps = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["reps"][0],
-                                    max_value=DOSE_LIMITS["reps"][1])
-    hold_seconds = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["hold_seconds"][0],
-                                            max_value=DOSE_LIMITS["hold_seconds"][1])
-    times_per_day = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["times_per_day"][0],
-                                             max_value=DOSE_LIMITS["times_per_day"][1])
-    days_per_week = serializers.IntegerField(required=False, min_value=DOSE_LIMITS["days_per_week"][0],
-                                             max_value=DOSE_LIMITS["days_per_week"][1])
+    sets = serializers.IntegerField(required=False, min_value=Dose.DOSE_RANGES["sets"][0],
+                                    max_value=Dose.DOSE_RANGES["sets"][1])
+    reps = serializers.IntegerField(required=False, min_value=Dose.DOSE_RANGES["reps"][0],
+                                    max_value=Dose.DOSE_RANGES["reps"][1])
+    hold_seconds = serializers.IntegerField(required=False, min_value=Dose.DOSE_RANGES["hold_seconds"][0],
+                                            max_value=Dose.DOSE_RANGES["hold_seconds"][1])
+    times_per_day = serializers.IntegerField(required=False, min_value=Dose.DOSE_RANGES["times_per_day"][0],
+                                             max_value=Dose.DOSE_RANGES["times_per_day"][1])
+    days_per_week = serializers.IntegerField(required=False, min_value=Dose.DOSE_RANGES["days_per_week"][0],
+                                             max_value=Dose.DOSE_RANGES["days_per_week"][1])
 
 
 class PlanCreateSerializer(StrictFieldsMixin, serializers.Serializer):
