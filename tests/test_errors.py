@@ -186,7 +186,7 @@ def test_an_api_path_without_its_slash_is_a_json_404_naming_the_right_one(patien
 
 
 def test_a_409_on_advance_names_the_phase_as_the_patient_sees_it(physio_client, physio, patient):
-    from tests.tracker.factories import ConditionFactory, PlanFactory
+    from tests.factories import ConditionFactory, PlanFactory
 
     plan = PlanFactory(patient=patient, physiotherapist=physio, condition=ConditionFactory())
     response = physio_client.post(f"/api/v1/plans/{plan.pk}/advance/", {"from_phase": "physiotherapy"},

@@ -1,7 +1,7 @@
 """The catalogue through HTTP: read-only for anyone signed in, searchable, in a constant number of queries."""
 import pytest
 
-from tests.conditions.factories import ConditionFactory, ExerciseFactory, condition_with_path
+from tests.factories import ConditionFactory, ExerciseFactory, condition_with_path
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +204,7 @@ def test_exercise_list_queries_do_not_grow_with_rows(patient_client, django_asse
 
 @pytest.mark.parametrize("uses", [1, 15])
 def test_exercise_detail_queries_do_not_grow_with_its_uses(patient_client, django_assert_max_num_queries, uses):
-    from tests.conditions.factories import PhaseExerciseFactory
+    from tests.factories import PhaseExerciseFactory
 
     exercise = ExerciseFactory()
     PhaseExerciseFactory.create_batch(uses, exercise=exercise)

@@ -1,7 +1,7 @@
 import pytest
 
 from conditions import selectors
-from tests.conditions.factories import PhaseExerciseFactory, condition_with_path
+from tests.factories import PhaseExerciseFactory, condition_with_path
 
 pytestmark = pytest.mark.django_db
 

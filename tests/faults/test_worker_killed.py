@@ -21,8 +21,7 @@ from kneerehab.ops.tasks import record_worker_heartbeat
 from plans.models import ReminderDelivery
 from plans.reminders import dispatch_due_reminders
 from tests.celery_processes import real_broker, wait_for, worker
-from tests.factories import PatientFactory, PhysiotherapistFactory
-from tests.reminders.factories import QuickPatientFactory, plan_with_exercises
+from tests.factories import PatientFactory, PhysiotherapistFactory, QuickPatientFactory, plan_with_exercises
 
 from .backends import emails_sent, pushes_sent
 from .test_broker_outage import URGENT_CHECKIN

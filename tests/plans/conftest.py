@@ -4,10 +4,9 @@ import pytest
 from django.test import TestCase
 
 from plans.services import plan_create
+from tests.factories import make_path
 from tracker.models import CheckIn, ExerciseLog
 from tracker.signals import checkin_recorded, exercise_logged
-
-from .factories import make_path
 
 
 @pytest.fixture

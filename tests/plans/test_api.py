@@ -9,11 +9,10 @@ from conditions.models import PhaseKey
 from kneerehab.users.models import User
 from plans.models import Plan, PlanStatus
 from plans.services import plan_create
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import PatientFactory, PhysiotherapistFactory, make_dvt
 from tracker.models import Alert
 
 from .conftest import log_all_sessions, record_checkin, record_log
-from .factories import make_dvt
 
 pytestmark = pytest.mark.django_db
 
@@ -429,7 +428,7 @@ def test_plan_list_queries_do_not_grow(physio_client, physio, meniscus, rows, dj
 
 @pytest.mark.parametrize("conditions", [1, 4])
 def test_today_queries_do_not_grow(physio, patient, patient_client, conditions, django_assert_max_num_queries):
-    from .factories import make_path
+    from tests.factories import make_path
 
     for n in range(conditions):
         condition = make_path(slug=f"condition-{n}", name=f"Condition {n}")

@@ -12,11 +12,10 @@ from rest_framework.test import APIClient
 from plans.models import PhaseChange, PhaseChangeKind, Plan, PlanStatus
 from plans.services import plan_create
 from tests.concurrency import postgresql_only, run_together  # noqa: F401 (fixture)
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import PatientFactory, PhysiotherapistFactory, make_path
 from tracker.services import checkin_create
 
 from .conftest import log_all_sessions
-from .factories import make_path
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 

@@ -7,11 +7,10 @@ import time_machine
 from conditions.models import PhaseKey
 from plans.selectors import caseload_adherence, caseload_list, plans_visible_to, today_for_patient
 from plans.services import plan_advance, plan_create, plan_update
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import PatientFactory, PhysiotherapistFactory, make_path
 from tracker.models import Alert, AlertStatus
 
 from .conftest import record_checkin, record_log
-from .factories import make_path
 
 pytestmark = pytest.mark.django_db
 

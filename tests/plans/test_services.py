@@ -17,10 +17,9 @@ from plans.services import (
     plan_step_back,
     plan_update,
 )
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import ExerciseFactory, PatientFactory, PhysiotherapistFactory, make_dvt, make_path
 
 from .conftest import record_checkin, record_log
-from .factories import ExerciseFactory, make_dvt, make_path
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,9 @@ import datetime as dt
 import pytest
 
 from kneerehab.notifications.models import Device, PushRecord
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, plan_with_exercises
 
 from .conftest import NEW_YORK
-from .factories import plan_with_exercises
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from kneerehab.notifications.models import ChannelDelivery, Device, Notification
 from plans.models import ReminderDelivery
 from plans.reminders import claim_due_reminders, deliver_reminders, dispatch_due_reminders, materialise_due_reminders
 from plans.tasks import send_reminder_batch
+from tests.factories import ExerciseLogFactory, QuickPatientFactory, log_all_of_today, plan_with_exercises
 
 from .conftest import NEW_YORK
-from .factories import ExerciseLogFactory, QuickPatientFactory, log_all_of_today, plan_with_exercises
 
 pytestmark = pytest.mark.django_db
 

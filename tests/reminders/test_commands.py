@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from kneerehab.notifications.models import ChannelDelivery, Device, Notification, PushRecord
 from plans.models import PlanStatus, ReminderDelivery
 from plans.reminders import materialise_due_reminders
+from tests.factories import QuickPatientFactory, plan_with_exercises
 
 from .conftest import NEW_YORK
-from .factories import QuickPatientFactory, plan_with_exercises
 from .fakes import dead_broker
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from kneerehab.notifications.services import notify
 from plans.models import ReminderDelivery
 from plans.reminders import dispatch_due_reminders
 from tests.celery_processes import celery_process, new_queue, wait_for, worker
+from tests.factories import QuickPatientFactory, plan_with_exercises
 
-from .factories import QuickPatientFactory, plan_with_exercises
 from .fakes import dead_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -12,10 +12,10 @@ from plans.reminders import (
     dispatch_due_reminders,
     materialise_due_reminders,
 )
+from tests.factories import ExerciseLogFactory, log_all_of_today, plan_with_exercises
+from tests.factories import QuickPatientFactory as PatientFactory
 
 from .conftest import NEW_YORK, TOKYO
-from .factories import ExerciseLogFactory, log_all_of_today, plan_with_exercises
-from .factories import QuickPatientFactory as PatientFactory
 
 pytestmark = pytest.mark.django_db
 

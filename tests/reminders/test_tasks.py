@@ -14,9 +14,9 @@ from kneerehab.notifications.tasks import sweep_notification_outbox
 from plans.models import ReminderDelivery
 from plans.reminders import dispatch_due_reminders
 from plans.tasks import dispatch_reminders
+from tests.factories import QuickPatientFactory, plan_with_exercises
 
 from .conftest import NEW_YORK
-from .factories import QuickPatientFactory, plan_with_exercises
 from .fakes import dead_broker
 
 UTC = dt.UTC

@@ -1,9 +1,8 @@
 """Staff read check-ins, logs and alerts in the admin and may acknowledge alerts; they cannot rewrite them."""
 import pytest
 
+from tests.factories import AlertFactory, CheckInFactory, ExerciseLogFactory
 from tracker.models import Alert, AlertStatus
-
-from .factories import AlertFactory, CheckInFactory, ExerciseLogFactory
 
 pytestmark = pytest.mark.django_db
 

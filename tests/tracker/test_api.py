@@ -9,10 +9,15 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kneerehab.users.models import CaseloadLink
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import (
+    AlertFactory,
+    CheckInFactory,
+    PatientFactory,
+    PhysiotherapistFactory,
+    PlanExerciseFactory,
+    PlanFactory,
+)
 from tracker.models import SYMPTOM_FLAGS, Alert, CheckIn
-
-from .factories import AlertFactory, CheckInFactory, PlanExerciseFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import ExerciseLogFactory, PatientFactory, PhysiotherapistFactory, PlanExerciseFactory, PlanFactory
 from tracker.models import ExerciseLog
-
-from .factories import ExerciseLogFactory, PlanExerciseFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,15 @@ import pytest
 from rest_framework.test import APIClient
 
 from plans.models import PhaseChange
-from tests.factories import PatientFactory, PhysiotherapistFactory
-
-from .factories import AlertFactory, CheckInFactory, ExerciseLogFactory, PlanExerciseFactory, PlanFactory
+from tests.factories import (
+    AlertFactory,
+    CheckInFactory,
+    ExerciseLogFactory,
+    PatientFactory,
+    PhysiotherapistFactory,
+    PlanExerciseFactory,
+    PlanFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

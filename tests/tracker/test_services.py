@@ -8,12 +8,18 @@ from django.utils import timezone
 
 from kneerehab.errors import ApplicationError
 from kneerehab.notifications.models import ChannelDelivery, Notification
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import (
+    MENISCUS_WARNINGS,
+    CheckInFactory,
+    ConditionFactory,
+    PatientFactory,
+    PhysiotherapistFactory,
+    PlanExerciseFactory,
+    PlanFactory,
+)
 from tracker.models import Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel
 from tracker.services import alert_acknowledge, checkin_create, checkin_fingerprint, exercise_log_create
 from tracker.signals import checkin_recorded, exercise_logged
-
-from .factories import MENISCUS_WARNINGS, CheckInFactory, ConditionFactory, PlanExerciseFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
