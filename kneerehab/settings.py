@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kneerehab.notifications",
     "kneerehab.audit",
     "kneerehab.web",
+    "kneerehab.demo",
     "conditions",
     "plans",
     "tracker",

@@ -46,11 +46,3 @@ def test_the_command_exits_non_zero_on_error(tmp_path):
         env={**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
     )
     assert result.returncode != 0
-
-
-def test_setup_demo_is_idempotent():
-    call_command("setup_demo")
-    call_command("setup_demo")
-    physio = User.objects.get(username="demo-physio")
-    patient = User.objects.get(username="demo-patient")
-    assert list(physio.caseload.all()) == [patient]

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from kneerehab.users.models import User
 from plans.models import Plan
 from tracker.models import CheckIn, ExerciseLog
 
@@ -44,3 +45,11 @@ def test_with_the_catalogue_the_demo_patient_gets_a_plan_with_history(catalog):
     counts = (Plan.objects.count(), CheckIn.objects.count(), ExerciseLog.objects.count())
     run()
     assert (Plan.objects.count(), CheckIn.objects.count(), ExerciseLog.objects.count()) == counts
+
+
+def test_setup_demo_is_idempotent():
+    call_command("setup_demo")
+    call_command("setup_demo")
+    physio = User.objects.get(username="demo-physio")
+    patient = User.objects.get(username="demo-patient")
+    assert list(physio.caseload.all()) == [patient]
