@@ -127,6 +127,47 @@ class PhaseChange(models.Model):
         return f"{self.plan_id}: {self.from_phase or '-'} → {self.to_phase or '-'} ({self.kind})"
 
 
+class SafetyHold(models.Model):
+    """A plan paused for safety after an urgent or emergency prompt, until a physiotherapist clears it.
+
+    While a hold is open the plan sends no exercise reminders, Today shows the prompt's advice instead
+    of exercises, and the plan does not progress. Cleared holds stay as the plan's history; the row says
+    who cleared it, when and why.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="safety_holds")
+    level = models.CharField(max_length=16, help_text="The prompt level that placed it: urgent or emergency.")
+    reasons = models.JSONField(default=list, help_text="[{code, message}] of the prompt.")
+    advice = models.TextField(help_text="What the prompt told the patient to do.")
+    checkin = models.ForeignKey("tracker.CheckIn", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="The check-in that placed (or last raised) it.")
+    exercise_log = models.ForeignKey("tracker.ExerciseLog", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="The exercise log that placed it, if one did.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    clear_note = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan"], condition=Q(cleared_at__isnull=True),
+                                    name="safety_hold_one_open_per_plan"),
+            # Clearing a hold is a clinical decision: it always says who and why.
+            models.CheckConstraint(
+                condition=Q(cleared_at__isnull=True) | (Q(cleared_by__isnull=False) & ~Q(clear_note="")),
+                name="safety_hold_cleared_with_note",
+            ),
+            models.CheckConstraint(condition=Q(level__in=["urgent", "emergency"]), name="safety_hold_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        state = f"cleared {self.cleared_at:%Y-%m-%d}" if self.cleared_at else "open"
+        return f"{self.level} safety hold on plan {self.plan_id} ({state})"
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"

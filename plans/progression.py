@@ -13,7 +13,9 @@ the outcome on the plan and acts on it.
 Safety choices:
 - missing data is never a pass: fewer check-ins than a criterion asks for, an unknown metric or nothing
   prescribed to measure adherence against all leave the criterion unmet;
-- a worsening trend always wins over "ready to advance": a patient getting worse is never moved up.
+- a worsening trend always wins over "ready to advance": a patient getting worse is never moved up;
+- a plan on a safety hold (after an urgent or emergency prompt) suggests nothing and never advances by
+  itself, until a physiotherapist clears the hold.
 """
 import operator
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from conditions.models import PhaseKey, TreatmentPhase
 from tracker.adherence import adherence_by_day, adherence_percent
 from tracker.models import CheckIn, Swelling
 
-from .models import Plan, Progression
+from .models import Plan, Progression, SafetyHold
 
 OPERATORS = {
     "lt": (operator.lt, "below"),
@@ -73,6 +75,10 @@ class Evaluation:
         if self.suggestion == Progression.STEP_BACK:
             return [f.as_dict() for f in self.worsening]
         return [f.as_dict() for f in (*self.worsening, *self.criteria)]
+
+
+HOLD_FINDING = Finding("safety_hold", True, "On a safety hold after an urgent or emergency prompt: no progression "
+                                            "until a physiotherapist clears the hold.")
 
 
 def _pain(value) -> str:
@@ -210,8 +216,12 @@ def evaluate(*, plan: Plan, now: datetime) -> Evaluation:
         for c in criteria_data
     )
     worsening = tuple(_worsening(checkins))
+    on_hold = SafetyHold.objects.filter(plan_id=plan.pk, cleared_at__isnull=True).exists()
 
-    if worsening:
+    if on_hold:
+        worsening = (HOLD_FINDING, *worsening)
+        suggestion = Progression.NONE
+    elif worsening:
         # In the first phase there is nowhere to step back to; screening raises the concern instead.
         first_phase = PhaseKey.before(plan.current_phase) is None
         suggestion = Progression.NONE if first_phase else Progression.STEP_BACK

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, TextField
+from django.db.models import Count, Exists, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast, Greatest
 
 from kneerehab.notifications.models import ChannelDelivery, ChannelDeliveryStatus
@@ -60,6 +60,7 @@ from .models import (
     PlanStatus,
     ReminderDelivery,
     ReminderDispatchState,
+    SafetyHold,
 )
 
 logger = logging.getLogger(__name__)
@@ -386,6 +387,10 @@ def _cheap_skip_reason(row: ReminderDelivery, *, now: datetime, tz: ZoneInfo) ->
     plan, patient = row.plan, row.plan.patient
     if plan.status != PlanStatus.ACTIVE:
         return f"plan is {plan.status}"
+    if getattr(row, "plan_on_hold", False):
+        # After an urgent or emergency prompt the patient was told to stop exercising: neither a reminder nor
+        # a follow-up ("a short session still helps") may say otherwise until a physiotherapist clears the hold.
+        return "safety hold: the plan is stopped until a physiotherapist clears it"
     if row.local_date < plan.start_date:
         return "plan has not started"
     if row.kind == REMINDER and row.slot not in {normalise_slot(t) for t in plan.reminder_times or []}:
@@ -525,6 +530,8 @@ def _deliver_batch(ids: list[int], *, now: datetime, enqueue_channels: bool) -> 
         ReminderDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("plan__patient")
         .only(*_ROW_FIELDS)
+        .annotate(plan_on_hold=Exists(SafetyHold.objects.filter(plan_id=OuterRef("plan_id"),
+                                                                cleared_at__isnull=True)))
         .filter(pk__in=ids, status=DeliveryStatus.PENDING)
         .order_by("pk")
     )

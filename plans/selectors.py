@@ -11,7 +11,7 @@ from kneerehab.users.selectors import patients_visible_to
 from tracker.adherence import adherence_by_day
 from tracker.models import Alert, AlertStatus, CheckIn, ExerciseLog
 
-from .models import PhaseChange, Plan, PlanExercise, PlanStatus
+from .models import PhaseChange, Plan, PlanExercise, PlanStatus, SafetyHold
 from .progression import recent_adherence
 
 ADHERENCE_DAYS = 7
@@ -36,7 +36,14 @@ def plan_list(*, user: User) -> QuerySet[Plan]:
         Prefetch("exercises", queryset=PlanExercise.objects.select_related("exercise").order_by(
             PHASE_ORDER, "order", "id")),
         Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("changed_by")),
+        open_holds_prefetch(),
     ).order_by("-created_at", "-id")
+
+
+def open_holds_prefetch() -> Prefetch:
+    """Each plan's open safety hold (at most one) as `plan.open_holds`."""
+    return Prefetch("safety_holds", queryset=SafetyHold.objects.filter(cleared_at__isnull=True),
+                    to_attr="open_holds")
 
 
 def _running_plan(field: str) -> Subquery:
@@ -94,8 +101,11 @@ def today_for_patient(*, patient: User, now: datetime | None = None) -> dict:
     today = now.astimezone(patient.tzinfo).date()
     plans = list(
         Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE, start_date__lte=today)
-        .select_related("condition").order_by("created_at", "id")
+        .select_related("condition").prefetch_related(open_holds_prefetch()).order_by("created_at", "id")
     )
+    holds = sorted((hold for plan in plans for hold in plan.open_holds), key=lambda h: (h.created_at, h.pk))
+    # A plan on a safety hold shows no exercises: the hold's advice says what to do instead.
+    exercising = [plan for plan in plans if not plan.open_holds]
     # Today's sessions through a subquery on (plan_exercise, date): joining the logs and counting with a
     # filter would read every session ever logged, so the page would slow down as the history grows.
     todays_sessions = (
@@ -103,9 +113,9 @@ def today_for_patient(*, patient: User, now: datetime | None = None) -> dict:
         .order_by().values("plan_exercise").annotate(n=Count("id")).values("n")
     )
     exercises = list(
-        PlanExercise.objects.filter(plan__in=plans, phase=F("plan__current_phase"))
+        PlanExercise.objects.filter(plan__in=exercising, phase=F("plan__current_phase"))
         .select_related("exercise")
         .annotate(logged_sessions=Coalesce(Subquery(todays_sessions[:1]), 0))
         .order_by("plan__created_at", "plan_id", "order", "id")
     )
-    return {"date": today, "plans": plans, "exercises": exercises}
+    return {"date": today, "plans": plans, "exercises": exercises, "safety_hold": holds[-1] if holds else None}

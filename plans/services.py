@@ -4,6 +4,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from conditions.models import Condition, Dose, Exercise, PhaseExercise, PhaseKey
@@ -11,8 +12,17 @@ from kneerehab.errors import ApplicationError
 from kneerehab.users.models import User
 from kneerehab.users.selectors import is_on_caseload
 
-from .models import PhaseChange, PhaseChangeKind, Plan, PlanExercise, PlanStatus, Progression
-from .progression import Evaluation, evaluate
+from .models import (
+    ClotRiskFactor,
+    PhaseChange,
+    PhaseChangeKind,
+    Plan,
+    PlanExercise,
+    PlanStatus,
+    Progression,
+    SafetyHold,
+)
+from .progression import HOLD_FINDING, Evaluation, evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +149,9 @@ def plan_create(
     reminder_times: list[str] | None = None,
     auto_advance: bool = False,
     overrides: list[dict] | None = None,
+    surgery_date: date | None = None,
+    clot_risk_factors: list[str] | None = None,
+    immunosuppressed: bool = False,
     now: datetime | None = None,
 ) -> Plan:
     """Assign a condition's staged path to a patient on the caller's caseload.
@@ -174,13 +187,15 @@ def plan_create(
     if start_date > today + timedelta(days=MAX_START_DAYS_AHEAD):
         raise _field_error("start_date", f"The start date may be at most {MAX_START_DAYS_AHEAD} days ahead.")
     times = normalize_reminder_times(DEFAULT_REMINDER_TIMES if reminder_times is None else reminder_times)
+    context = _clinical_context({"surgery_date": surgery_date, "clot_risk_factors": clot_risk_factors or [],
+                                 "immunosuppressed": immunosuppressed}, today=today)
 
     if Plan.objects.filter(patient=patient, condition=condition, status__in=RUNNING).exists():
         raise _running_plan_error(condition)
     plan = Plan(
         patient=patient, physiotherapist=physiotherapist, condition=condition, start_date=start_date,
         status=PlanStatus.ACTIVE, current_phase=PhaseKey.RICE, reminder_times=times, auto_advance=auto_advance,
-        phase_started_at=_phase_start_instant(patient=patient, start_date=start_date, now=now),
+        phase_started_at=_phase_start_instant(patient=patient, start_date=start_date, now=now), **context,
     )
     try:
         with transaction.atomic():
@@ -200,6 +215,39 @@ def plan_create(
                                changed_by=physiotherapist, reason=f"{condition.name} plan assigned.")
     plan_evaluate_progression(plan=plan, now=now)
     return plan
+
+
+CONTEXT_FIELDS = ("surgery_date", "clot_risk_factors", "immunosuppressed")
+# Knee surgery recorded on a plan: not in the future, and recent enough to matter for the wound question.
+MAX_SURGERY_YEARS_BACK = 5
+
+
+def _clinical_context(data: dict, *, today: date) -> dict:
+    """Check the plan's clinical context fields that `data` names; return them as the model stores them."""
+    context = {}
+    if "surgery_date" in data:
+        surgery = data["surgery_date"]
+        if surgery is not None:
+            if not isinstance(surgery, date):
+                raise _field_error("surgery_date", "Send a date as YYYY-MM-DD, or null for no surgery.")
+            if surgery > today:
+                raise _field_error("surgery_date", f"The surgery date cannot be in the future (today is "
+                                                   f"{today.isoformat()} in the patient's time zone).")
+            if surgery < today - timedelta(days=365 * MAX_SURGERY_YEARS_BACK):
+                raise _field_error("surgery_date", f"The surgery date may be at most {MAX_SURGERY_YEARS_BACK} "
+                                                   "years ago.")
+        context["surgery_date"] = surgery
+    if "clot_risk_factors" in data:
+        factors = data["clot_risk_factors"]
+        if not isinstance(factors, list) or any(f not in ClotRiskFactor.values for f in factors):
+            raise _field_error("clot_risk_factors", "Send a list of: " + ", ".join(ClotRiskFactor.values) + ".")
+        if len(set(factors)) != len(factors):
+            raise _field_error("clot_risk_factors", "Each risk factor may appear only once.")
+        # Stored in the order of the choices, so the same set always reads the same.
+        context["clot_risk_factors"] = [f for f in ClotRiskFactor.values if f in factors]
+    if "immunosuppressed" in data:
+        context["immunosuppressed"] = bool(data["immunosuppressed"])
+    return context
 
 
 def _running_plan_error(condition: Condition) -> ApplicationError:
@@ -225,19 +273,20 @@ def _locked(plan: Plan) -> Plan:
 
 def _refresh_caller(plan: Plan, locked: Plan) -> Plan:
     for field in ("status", "current_phase", "phase_started_at", "reminder_times", "auto_advance", "progression",
-                  "progression_reasons", "progression_evaluated_at", "updated_at"):
+                  "progression_reasons", "progression_evaluated_at", "updated_at", *CONTEXT_FIELDS):
         setattr(plan, field, getattr(locked, field))
     return plan
 
 
 @transaction.atomic
 def plan_update(*, plan: Plan, changed_by: User, data: dict, now: datetime | None = None) -> Plan:
-    """Change status (valid transitions only), reminder times, auto_advance and doses (`overrides`)."""
+    """Change status (valid transitions only), reminder times, auto_advance, doses (`overrides`) and the
+    clinical context (surgery date, clot risk factors, immunosuppression)."""
     now = now or timezone.now()
     locked = _locked(plan)
     if locked.status not in RUNNING:
         raise _field_error("status", f"This plan is {locked.status}; a finished plan cannot be changed.")
-    allowed = {"status", "reminder_times", "auto_advance", "overrides"}
+    allowed = {"status", "reminder_times", "auto_advance", "overrides", *CONTEXT_FIELDS}
     unknown = set(data) - allowed
     if unknown:
         field = sorted(unknown)[0]
@@ -252,6 +301,8 @@ def plan_update(*, plan: Plan, changed_by: User, data: dict, now: datetime | Non
         locked.reminder_times = normalize_reminder_times(data["reminder_times"])
     if "auto_advance" in data:
         locked.auto_advance = bool(data["auto_advance"])
+    for field, value in _clinical_context(data, today=local_today(patient=locked.patient, now=now)).items():
+        setattr(locked, field, value)
     if data.get("overrides"):
         _apply_overrides(plan=locked, overrides=data["overrides"])
 
@@ -319,6 +370,7 @@ def plan_advance(*, plan: Plan, changed_by: User, reason: str = "", expected_pha
     if locked.status != PlanStatus.ACTIVE:
         raise _field_error("status", f"Only an active plan can advance; this one is {locked.status}.")
     _check_expected_phase(locked, expected_phase)
+    _refuse_while_on_hold(locked)
     next_phase = PhaseKey.next_after(locked.current_phase)
     _move(plan=locked, to_phase=next_phase, kind=PhaseChangeKind.ADVANCE, changed_by=changed_by,
           reason=reason or _default_reason(locked, "Completed" if next_phase is None else "Advanced"), now=now)
@@ -392,3 +444,78 @@ def plans_evaluate_for_patient(*, patient_id: int, now: datetime | None = None) 
         except Exception:
             logger.exception("progression evaluation of plan %s failed", plan.pk)
     return evaluated
+
+
+# --- safety holds ----------------------------------------------------------------------------------------------
+
+HOLD_LEVELS = ("urgent", "emergency")
+_HOLD_RANK = {"urgent": 0, "emergency": 1}
+
+
+def _refuse_while_on_hold(plan: Plan) -> None:
+    hold = SafetyHold.objects.filter(plan=plan, cleared_at__isnull=True).first()
+    if hold is not None:
+        raise ApplicationError(
+            f"This plan is on a safety hold since {hold.created_at:%Y-%m-%d %H:%M} UTC after an {hold.level} "
+            "prompt. Clear the hold with a note (after speaking to the patient) before advancing.",
+            status_code=409, code="safety_hold",
+        )
+
+
+@transaction.atomic(savepoint=False)  # part of the caller's transaction: the hold is stored with the prompt
+def safety_holds_place(*, patient: User, level: str, reasons: list[dict], advice: str, checkin=None,
+                       exercise_log=None) -> None:
+    """Put every running plan of the patient on a safety hold after an urgent or emergency prompt.
+
+    A plan already on hold keeps its one open hold (the database allows no second); a higher level
+    raises it to the new level, reasons and advice, so what the patient sees matches the latest prompt.
+    Paused and not yet started plans are held too: resuming or starting them must not skip the hold.
+    """
+    if level not in HOLD_LEVELS:
+        raise ValueError(f"a safety hold follows an urgent or emergency prompt, not {level!r}")
+    open_hold = SafetyHold.objects.filter(plan=OuterRef("pk"), cleared_at__isnull=True)
+    plans = list(
+        Plan.objects.filter(patient=patient, status__in=RUNNING)
+        .annotate(hold_id=Subquery(open_hold.values("pk")[:1]), hold_level=Subquery(open_hold.values("level")[:1]))
+        .values_list("pk", "progression", "hold_id", "hold_level")
+    )
+    if not plans:
+        return
+    source = {"checkin": checkin, "exercise_log": exercise_log}
+    raised = [hold_id for _, _, hold_id, hold_level in plans
+              if hold_id is not None and _HOLD_RANK[level] > _HOLD_RANK[hold_level]]
+    if raised:
+        SafetyHold.objects.filter(pk__in=raised).update(level=level, reasons=reasons, advice=advice,
+                                                        updated_at=timezone.now(), **source)
+    new = [SafetyHold(plan_id=plan_id, level=level, reasons=reasons, advice=advice, **source)
+           for plan_id, _, hold_id, _ in plans if hold_id is None]
+    if new:
+        # A concurrent prompt may have placed a hold meanwhile: the partial unique constraint keeps one.
+        SafetyHold.objects.bulk_create(new, ignore_conflicts=True)
+    suggesting = [plan_id for plan_id, progression, _, _ in plans if progression != Progression.NONE]
+    if suggesting:
+        # Stopping the plan also withdraws a "ready to advance" (or step back) suggestion.
+        Plan.objects.filter(pk__in=suggesting).update(progression=Progression.NONE,
+                                                      progression_reasons=[HOLD_FINDING.as_dict()],
+                                                      updated_at=timezone.now())
+
+
+@transaction.atomic
+def safety_hold_clear(*, plan: Plan, cleared_by: User, note: str, now: datetime | None = None) -> SafetyHold:
+    """A physiotherapist clears the plan's open hold, saying why; the plan is evaluated afresh."""
+    now = now or timezone.now()
+    if not cleared_by.is_physiotherapist:
+        raise ApplicationError("Only a physiotherapist can clear a safety hold.", status_code=403,
+                               code="permission_denied")
+    note = (note or "").strip()
+    if not note:
+        raise _field_error("note", "Say why the hold can be cleared (for example what the patient was advised).")
+    locked = _locked(plan)
+    hold = SafetyHold.objects.select_for_update().filter(plan=locked, cleared_at__isnull=True).first()
+    if hold is None:
+        raise ApplicationError("This plan is not on a safety hold.", status_code=409, code="no_safety_hold")
+    hold.cleared_at, hold.cleared_by, hold.clear_note = now, cleared_by, note
+    hold.save(update_fields=["cleared_at", "cleared_by", "clear_note", "updated_at"])
+    if locked.status == PlanStatus.ACTIVE:
+        plan_evaluate_progression(plan=locked, now=now)
+    return hold

@@ -5,7 +5,7 @@ Staff may acknowledge alerts (recorded under their name); nothing here edits wha
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Alert, AlertStatus, CheckIn, ExerciseLog
+from .models import Alert, AlertOutcome, AlertStatus, CheckIn, ExerciseLog
 from .services import alert_acknowledge
 
 
@@ -40,8 +40,8 @@ class ExerciseLogAdmin(ReadOnlyAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdmin):
-    list_display = ("id", "level", "status", "patient", "physiotherapist", "created_at", "acknowledged_by",
-                    "acknowledged_at", "escalated_at")
+    list_display = ("id", "level", "status", "patient", "physiotherapist", "occurrences", "created_at",
+                    "acknowledged_by", "acknowledged_at", "outcome", "escalated_at")
     list_filter = ("level", "status")
     search_fields = ("patient__username", "physiotherapist__username")
     list_select_related = ("patient", "physiotherapist", "acknowledged_by")
@@ -58,6 +58,7 @@ class AlertAdmin(ReadOnlyAdmin):
     def acknowledge(self, request, queryset):
         count = 0
         for alert in queryset.filter(status=AlertStatus.OPEN):
-            alert_acknowledge(alert=alert, user=request.user)
+            alert_acknowledge(alert=alert, user=request.user, outcome=AlertOutcome.OTHER,
+                              note="Acknowledged in the admin; no outcome recorded there.")
             count += 1
         self.message_user(request, f"Acknowledged {count} alert(s).", messages.SUCCESS)

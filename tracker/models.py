@@ -114,6 +114,9 @@ class ExerciseLog(models.Model):
     pain_during = models.PositiveSmallIntegerField()
     notes = models.TextField(blank=True, max_length=2000)
     client_id = models.UUIDField(default=uuid.uuid4)
+    # Pain of SEVERE_PAIN or more during an exercise is screened like severe pain: the prompt, stored so a
+    # retry returns the same answer ({} when the pain did not call for one).
+    prompt = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -150,13 +153,20 @@ class AlertOutcome(models.TextChoices):
 
 
 class Alert(models.Model):
-    """A screened check-in that needs a physiotherapist's eyes; one per physiotherapist of the patient."""
+    """A screened check-in (or a very painful exercise session) that needs a clinician's eyes.
+
+    One per recipient: each active physiotherapist of the patient, or staff when the patient has none.
+    `checkin` is the latest check-in the alert was seen on; an alert raised by an exercise log has none.
+    """
 
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
     physiotherapist = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_alerts"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_alerts",
+        help_text="Who the alert is for: a physiotherapist of the patient, or staff when none is active.",
     )
-    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="alerts")
+    checkin = models.ForeignKey(CheckIn, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    exercise_log = models.ForeignKey(ExerciseLog, null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="alerts")
     level = models.CharField(max_length=16, choices=PromptLevel.choices)
     reasons = models.JSONField(default=list)
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
@@ -182,6 +192,10 @@ class Alert(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["checkin", "physiotherapist"], name="alert_once_per_checkin_physio"),
+            models.UniqueConstraint(fields=["exercise_log", "physiotherapist"],
+                                    condition=Q(exercise_log__isnull=False), name="alert_once_per_log_physio"),
+            models.CheckConstraint(condition=Q(checkin__isnull=False) | Q(exercise_log__isnull=False),
+                                   name="alert_has_a_source"),
         ]
 
     def __str__(self) -> str:

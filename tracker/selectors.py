@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kneerehab.users.models import User
@@ -45,7 +46,7 @@ def alerts_for(*, physiotherapist: User) -> QuerySet[Alert]:
         return Alert.objects.none()
     return (
         Alert.objects.filter(physiotherapist=physiotherapist, patient__in=physiotherapist.caseload.all())
-        .select_related("patient", "acknowledged_by", "checkin")
+        .select_related("patient", "acknowledged_by", "checkin", "exercise_log__plan_exercise__exercise")
         .annotate(
             priority=_level_priority(),
             is_open=Case(When(status=AlertStatus.OPEN, then=Value(1)), default=Value(0),
@@ -140,16 +141,16 @@ def _open_alerts(*, patient: User, viewer: User) -> list[dict]:
     else:
         acknowledged = Alert.objects.filter(checkin=OuterRef("checkin"), status=AlertStatus.ACKNOWLEDGED)
         qs = qs.exclude(Exists(acknowledged))
-    rows = qs.order_by("-checkin__recorded_at", "-id").values(
-        "checkin_id", "level", "reasons", "checkin__recorded_at", "created_at"
-    )
+    rows = qs.annotate(reported_at=Coalesce("checkin__recorded_at", "exercise_log__created_at")).order_by(
+        "-reported_at", "-id").values("checkin_id", "exercise_log_id", "level", "reasons", "reported_at", "created_at")
     seen, result = set(), []
     for row in rows:
-        if row["checkin_id"] in seen:
+        source = (row["checkin_id"], row["exercise_log_id"])
+        if source in seen:
             continue
-        seen.add(row["checkin_id"])
-        result.append({"checkin": row["checkin_id"], "level": row["level"], "reasons": row["reasons"],
-                       "recorded_at": row["checkin__recorded_at"], "created_at": row["created_at"]})
+        seen.add(source)
+        result.append({"checkin": row["checkin_id"], "exercise_log": row["exercise_log_id"], "level": row["level"],
+                       "reasons": row["reasons"], "recorded_at": row["reported_at"], "created_at": row["created_at"]})
     return result
 
 
@@ -161,7 +162,7 @@ def _latest_prompt(*, patient: User) -> dict | None:
     prompt = latest["prompt"] or {}
     return {"checkin": latest["id"], "recorded_at": latest["recorded_at"],
             "level": prompt.get("level", latest["prompt_level"]), "message": prompt.get("message", ""),
-            "reasons": prompt.get("reasons", [])}
+            "reasons": prompt.get("reasons", []), "emergency_number": prompt.get("emergency_number")}
 
 
 # --- what screening reads ------------------------------------------------------------

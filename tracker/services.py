@@ -14,10 +14,14 @@ from django.utils import timezone
 from kneerehab.errors import ApplicationError
 from kneerehab.notifications.models import Notification, NotificationKind
 from kneerehab.notifications.services import notify
+from kneerehab.users.emergency import EmergencyNumber, emergency_call_sentence, emergency_number_for
 from kneerehab.users.models import User
 from plans.models import PlanExercise, PlanStatus
+from plans.services import safety_holds_place
 
-from .models import SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from .exercise_pain import exercise_pain_prompt
+from .models import SYMPTOM_FLAGS, Alert, AlertOutcome, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from .rules import LEVEL_MESSAGES, SEVERE_PAIN
 from .screening import prompt_message, screen
 from .selectors import running_plans, screening_context
 from .signals import checkin_recorded, exercise_logged
@@ -150,21 +154,57 @@ def _checkin_store(*, patient: User, data: dict, client_id: uuid.UUID | None, id
     # check-ins (nothing found) never read the caseload; the others read it once and reword the prompt.
     context = screening_context(patient=patient, recorded_at=recorded_at, plans=plans, has_physiotherapist=False)
     prompt = screen(checkin, context)
-    physiotherapists = []
+    emergency = emergency_number_for(patient)
+    recipients: list[User] = []
+    as_staff = False
     if prompt.level != PromptLevel.NONE:
         physiotherapists = list(patient.physiotherapists.filter(is_active=True))
-        prompt = dataclasses.replace(
-            prompt, message=prompt_message(prompt.level, has_physiotherapist=bool(physiotherapists)))
+        recipients = physiotherapists or alert_recipients_without_physiotherapist(level=prompt.level)
+        as_staff = not physiotherapists
+        message = prompt_message(prompt.level, has_physiotherapist=bool(physiotherapists))
+        prompt = dataclasses.replace(prompt, message=with_emergency_number(message, prompt.level, emergency))
     checkin.prompt_level = prompt.level
-    checkin.prompt = prompt.as_dict()
+    checkin.prompt = {**prompt.as_dict(), "emergency_number": emergency.as_dict()}
     # With a replayed key this insert fails on a unique constraint and the transaction rolls back.
     checkin.save()
-    for physiotherapist in physiotherapists:
-        alert_raise(checkin=checkin, physiotherapist=physiotherapist, new_checkin=True)
+    alerts_raise(patient=patient, recipients=recipients, level=prompt.level, reasons=checkin.prompt["reasons"],
+                 checkin=checkin, as_staff=as_staff)
+    if prompt.level in ESCALATING_LEVELS:
+        safety_holds_place(patient=patient, level=prompt.level, reasons=checkin.prompt["reasons"],
+                           advice=prompt.message, checkin=checkin)
     if prompt.level != PromptLevel.NONE:
         _notify_patient_of_prompt(checkin)
     _send_robust(checkin_recorded, sender=CheckIn, checkin=checkin)
     return checkin
+
+
+def with_emergency_number(message: str, level: str, number: EmergencyNumber) -> str:
+    """The prompt's message with the patient's own emergency number in place of the generic sentence.
+
+    The level messages live with the rules; an emergency message starts with LEVEL_MESSAGES[emergency],
+    which this replaces with "Call emergency services now on <number>."
+    """
+    if level != PromptLevel.EMERGENCY:
+        return message
+    generic = LEVEL_MESSAGES[PromptLevel.EMERGENCY]
+    sentence = emergency_call_sentence(number)
+    if generic in message:
+        return message.replace(generic, sentence, 1)
+    return f"{sentence} {message}"
+
+
+def alert_recipients_without_physiotherapist(*, level: str) -> list[User]:
+    """Who hears of an urgent or emergency prompt from a patient with no active physiotherapist: staff.
+
+    A red flag must never reach nobody (SPEC §4): when no staff account is active either, the failure is
+    logged as an error so monitoring sees it. Lower levels wait for a physiotherapist to be assigned.
+    """
+    if level not in ESCALATING_LEVELS:
+        return []
+    staff = list(User.objects.filter(is_staff=True, is_active=True).order_by("pk"))
+    if not staff:
+        logger.error("an %s prompt has no active physiotherapist and no active staff account to alert", level)
+    return staff
 
 
 def _display_name(user: User) -> str:
@@ -196,48 +236,123 @@ ALERT_TITLES = {
 }
 
 
-def alert_raise(*, checkin: CheckIn, physiotherapist: User, new_checkin: bool = False) -> Alert:
-    """One alert per check-in and physiotherapist, in their inbox at once; email (and push) after commit.
+def _codes(reasons: list[dict]) -> set[str]:
+    return {reason.get("code") for reason in reasons if reason.get("code")}
 
-    `see_clinician` is lower priority: inbox and email, no push to interrupt the physiotherapist.
-    `new_checkin`: the check-in was inserted in the current transaction, so no alert for it can exist
-    yet and the look-up (and its savepoint) is skipped; the unique constraint still holds the rule.
+
+def _merge_reasons(known: list[dict], new: list[dict]) -> list[dict]:
+    codes = _codes(known)
+    return [*known, *[reason for reason in new if reason.get("code") not in codes]]
+
+
+def _repeat_of(open_alerts: list[Alert], *, level: str, reasons: list[dict]) -> Alert | None:
+    """The open alert this prompt repeats: one with a reason in common, at the same or a higher level."""
+    codes = _codes(reasons)
+    for alert in open_alerts:  # newest first
+        if PromptLevel.rank(alert.level) >= PromptLevel.rank(level) and codes & _codes(alert.reasons):
+            return alert
+    return None
+
+
+def alerts_raise(*, patient: User, recipients: list[User], level: str, reasons: list[dict],
+                 checkin: CheckIn | None = None, exercise_log: ExerciseLog | None = None,
+                 as_staff: bool = False) -> list[Alert]:
+    """An alert for each recipient, or the update of an open one it repeats.
+
+    A repeat (an open alert of the recipient for this patient with a reason in common, at the same or a
+    higher level) counts one more occurrence, is seen now, takes in any new reasons and points at the
+    latest check-in; a higher level than every open alert makes a new alert. The notification:
+    - a new alert: inbox at once, email, and push for urgent and emergency;
+    - a repeated urgent or emergency alert: a new inbox item every time ("seen again, N times"), with email,
+      and push for an emergency: a repeat is not acknowledged yet, and an emergency is never silenced;
+    - a repeated see_clinician alert: the count and "last seen" change, no new message.
+    `as_staff`: the recipients are staff standing in for a physiotherapist the patient does not have; they
+    open the alert in the admin (the patient is on no caseload of theirs).
     """
-    defaults = {"patient": checkin.patient, "level": checkin.prompt_level,
-                "reasons": checkin.prompt.get("reasons", [])}
-    if new_checkin:
-        alert, created = Alert.objects.create(checkin=checkin, physiotherapist=physiotherapist, **defaults), True
-    else:
-        alert, created = Alert.objects.get_or_create(checkin=checkin, physiotherapist=physiotherapist,
-                                                     defaults=defaults)
-    if created:
-        local = checkin.recorded_at.astimezone(physiotherapist.tzinfo)
-        notify(
-            recipient=physiotherapist,
-            kind=NotificationKind.ALERT,
-            title=f"{ALERT_TITLES[alert.level]}: check-in from {_display_name(checkin.patient)}",
-            body=(f"Check-in of {local:%Y-%m-%d %H:%M} ({physiotherapist.timezone}), "
-                  f"screened as {PromptLevel(alert.level).label.lower()}:\n{_reasons_text(alert.reasons)}"),
-            link=f"/api/v1/alerts/{alert.pk}/",
-            dedupe_key=f"alert:{alert.pk}",
-            channels_wanted=("email", "push") if alert.level in ESCALATING_LEVELS else ("email",),
-        )
-    return alert
+    if level == PromptLevel.NONE or not recipients:
+        return []
+    now = timezone.now()
+    open_alerts: dict[int, list[Alert]] = {}
+    for alert in (Alert.objects.filter(patient=patient, physiotherapist__in=recipients, status=AlertStatus.OPEN)
+                  .order_by("-created_at", "-id")):
+        open_alerts.setdefault(alert.physiotherapist_id, []).append(alert)
+    raised = []
+    for recipient in recipients:
+        repeat = _repeat_of(open_alerts.get(recipient.pk, []), level=level, reasons=reasons)
+        if repeat is not None:
+            repeat.occurrences += 1
+            repeat.last_seen_at = now
+            repeat.reasons = _merge_reasons(repeat.reasons, reasons)
+            update = ["occurrences", "last_seen_at", "reasons"]
+            if checkin is not None:
+                repeat.checkin = checkin
+                update.append("checkin")
+            repeat.save(update_fields=update)
+            if level in ESCALATING_LEVELS:
+                _notify_of_alert(repeat, recipient=recipient, level=level, reasons=reasons, checkin=checkin,
+                                 exercise_log=exercise_log, as_staff=as_staff)
+            raised.append(repeat)
+            continue
+        alert = Alert.objects.create(patient=patient, physiotherapist=recipient, checkin=checkin,
+                                     exercise_log=exercise_log, level=level, reasons=reasons, last_seen_at=now)
+        _notify_of_alert(alert, recipient=recipient, level=level, reasons=reasons, checkin=checkin,
+                         exercise_log=exercise_log, as_staff=as_staff)
+        raised.append(alert)
+    return raised
+
+
+def _notify_of_alert(alert: Alert, *, recipient: User, level: str, reasons: list[dict], checkin: CheckIn | None,
+                     exercise_log: ExerciseLog | None, as_staff: bool) -> None:
+    patient = alert.patient
+    when = checkin.recorded_at if checkin is not None else exercise_log.created_at
+    local = when.astimezone(recipient.tzinfo)
+    what = "Check-in" if checkin is not None else "Exercise log"
+    repeat = alert.occurrences > 1
+    title = f"{ALERT_TITLES[level]}: {what.lower()} from {_display_name(patient)}"
+    if repeat:
+        title = f"{ALERT_TITLES[level]} again ({alert.occurrences} times): {what.lower()} from {_display_name(patient)}"
+    unassigned = "This patient has no active physiotherapist: you receive this alert as staff.\n" if as_staff else ""
+    phone = f"Phone: {patient.phone}\n" if patient.phone else ""
+    notify(
+        recipient=recipient,
+        kind=NotificationKind.ALERT,
+        title=title,
+        body=(f"{unassigned}{what} of {local:%Y-%m-%d %H:%M} ({recipient.timezone}), "
+              f"screened as {PromptLevel(level).label.lower()}:\n{_reasons_text(reasons)}\n{phone}").rstrip(),
+        link=f"/admin/tracker/alert/{alert.pk}/change/" if as_staff else f"/api/v1/alerts/{alert.pk}/",
+        dedupe_key=f"alert:{alert.pk}" if not repeat else f"alert:{alert.pk}:{alert.occurrences}",
+        channels_wanted=("email", "push") if level == PromptLevel.EMERGENCY or (
+            level == PromptLevel.URGENT and not repeat) else ("email",),
+    )
 
 
 # --- alerts ------------------------------------------------------------------------
 
-def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
-    """Record who looked at the alert and when. Acknowledging twice keeps the first record."""
+def alert_acknowledge(*, alert: Alert, user: User, outcome: str, note: str = "") -> Alert:
+    """Record who acted on the alert, when, what they did (`outcome`) and a note.
+
+    Acknowledging twice keeps the first record. `other` needs a note saying what was done.
+    """
+    if outcome not in AlertOutcome.values:
+        message = f"Choose what you did: one of {', '.join(AlertOutcome.values)}."
+        raise ApplicationError(message, fields={"outcome": [message]})
+    note = (note or "").strip()
+    if outcome == AlertOutcome.OTHER and not note:
+        message = "Say in the note what you did."
+        raise ApplicationError(message, fields={"note": [message]})
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if alert.status == AlertStatus.OPEN:
             alert.status = AlertStatus.ACKNOWLEDGED
             alert.acknowledged_by = user
             alert.acknowledged_at = timezone.now()
-            alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
-            Notification.objects.filter(recipient=user, dedupe_key=f"alert:{alert.pk}",
-                                        read_at__isnull=True).update(read_at=alert.acknowledged_at)
+            alert.outcome = outcome
+            alert.outcome_note = note
+            alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "outcome", "outcome_note"])
+            Notification.objects.filter(
+                Q(dedupe_key=f"alert:{alert.pk}") | Q(dedupe_key__startswith=f"alert:{alert.pk}:"),
+                recipient=user, read_at__isnull=True,
+            ).update(read_at=alert.acknowledged_at)
     return alert
 
 
@@ -298,6 +413,31 @@ def _log_replay(*, patient: User, client_id: uuid.UUID, wanted: dict) -> Exercis
     return stored
 
 
+def _screen_exercise_pain(log: ExerciseLog) -> tuple[list[User], bool]:
+    """Set the prompt of a session with severe pain, and return who is to be alerted (and whether as staff)."""
+    patient = log.patient
+    if log.pain_during < SEVERE_PAIN:
+        return [], False
+    physiotherapists = list(patient.physiotherapists.filter(is_active=True))
+    prompt = exercise_pain_prompt(pain_during=log.pain_during, exercise_name=log.plan_exercise.exercise.name,
+                                  has_physiotherapist=bool(physiotherapists))
+    log.prompt = {**prompt, "emergency_number": emergency_number_for(patient).as_dict()}
+    recipients = physiotherapists or alert_recipients_without_physiotherapist(level=prompt["level"])
+    return recipients, not physiotherapists
+
+
+def _act_on_exercise_pain(log: ExerciseLog, *, recipients: list[User], as_staff: bool) -> None:
+    """Severe pain during an exercise: alert as a check-in with severe pain would, hold the plan, tell the patient."""
+    prompt = log.prompt
+    alerts_raise(patient=log.patient, recipients=recipients, level=prompt["level"], reasons=prompt["reasons"],
+                 exercise_log=log, as_staff=as_staff)
+    safety_holds_place(patient=log.patient, level=prompt["level"], reasons=prompt["reasons"],
+                       advice=prompt["message"], exercise_log=log)
+    notify(recipient=log.patient, kind=NotificationKind.PROMPT, title=PromptLevel(prompt["level"]).label,
+           body=f"{prompt['message']}\n\n{_reasons_text(prompt['reasons'])}",
+           link=f"/api/v1/exercise-logs/{log.pk}/", dedupe_key=f"prompt:log:{log.pk}", channels_wanted=())
+
+
 def exercise_log_create(*, patient: User, plan_exercise_id: int, sets_done: int, reps_done: int,
                         pain_during: int, notes: str = "", date: date | None = None,
                         client_id: uuid.UUID | None = None) -> tuple[ExerciseLog, bool]:
@@ -316,7 +456,7 @@ def exercise_log_create(*, patient: User, plan_exercise_id: int, sets_done: int,
             return replay, False
 
     plan_exercise = (
-        PlanExercise.objects.select_related("plan")
+        PlanExercise.objects.select_related("plan", "exercise")
         .filter(pk=plan_exercise_id, plan__patient=patient, plan__status=PlanStatus.ACTIVE)
         .first()
     )
@@ -337,7 +477,10 @@ def exercise_log_create(*, patient: User, plan_exercise_id: int, sets_done: int,
                               reps_done=reps_done, pain_during=pain_during, notes=notes)
             if client_id is not None:
                 log.client_id = client_id
+            recipients, as_staff = _screen_exercise_pain(log)
             log.save()
+            if log.prompt:
+                _act_on_exercise_pain(log, recipients=recipients, as_staff=as_staff)
             _send_robust(exercise_logged, sender=ExerciseLog, log=log)
     except IntegrityError:
         replay = _log_replay(patient=patient, client_id=client_id, wanted=wanted) if client_id else None

@@ -1,4 +1,6 @@
 """Writes on accounts and caseloads."""
+import re
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -6,7 +8,20 @@ from django.db import IntegrityError, transaction
 from kneerehab.errors import ApplicationError
 from kneerehab.timezones import validate_timezone
 
+from .emergency import validate_country
 from .models import CaseloadLink, Role, User
+
+PHONE_HELP = "A phone number a clinician can call you on, e.g. +44 20 7946 0000 (optional)."
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
+
+
+def validate_phone(value: str) -> str:
+    """A phone number as typed (digits, spaces, + ( ) . / -), trimmed; ValueError with a message if not."""
+    phone = (value or "").strip()
+    if phone and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 5):
+        raise ValueError(f"{value!r} does not look like a phone number: use digits, spaces and an optional "
+                         "leading +, e.g. +44 20 7946 0000.")
+    return phone
 
 
 def _field_error(field: str, message: str) -> ApplicationError:
@@ -71,11 +86,17 @@ def caseload_add(*, physiotherapist: User, patient: User) -> CaseloadLink:
 
 
 def user_update_profile(*, user: User, data: dict) -> User:
-    """Change the fields a user may change about themselves (time zone, reminder preferences)."""
-    allowed = {"timezone", "email", "reminders_enabled", "quiet_hours_start", "quiet_hours_end"}
+    """Change the fields a user may change about themselves (time zone, country, phone, reminder preferences)."""
+    allowed = {"timezone", "email", "country", "phone", "reminders_enabled", "quiet_hours_start", "quiet_hours_end"}
+    checks = {"country": validate_country, "phone": validate_phone}
     for field, value in data.items():
         if field not in allowed:
             raise _field_error(field, "This field cannot be changed here.")
+        if field in checks:
+            try:
+                value = checks[field](value)
+            except ValueError as exc:
+                raise _field_error(field, str(exc)) from exc
         setattr(user, field, value)
     if (user.quiet_hours_start is None) != (user.quiet_hours_end is None):
         raise ApplicationError(

@@ -8,7 +8,7 @@ from kneerehab.api.serializers import StrictFieldsMixin
 from kneerehab.users.api.serializers import OptionalEmailField, TimezoneField
 from kneerehab.users.models import User
 
-from ..models import PhaseChange, Plan, PlanExercise, PlanStatus, Progression
+from ..models import ClotRiskFactor, PhaseChange, Plan, PlanExercise, PlanStatus, Progression
 
 # --- caseload -------------------------------------------------------------------------------------------------
 
@@ -117,6 +117,52 @@ class ProgressionSerializer(serializers.Serializer):
     evaluated_at = serializers.DateTimeField(source="progression_evaluated_at", allow_null=True)
 
 
+class SafetyHoldReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class SafetyHoldSerializer(serializers.Serializer):
+    """An open safety hold: the plan is stopped until a physiotherapist clears it."""
+
+    plan = serializers.IntegerField(source="plan_id")
+    level = serializers.CharField(help_text="The prompt level that placed it: urgent or emergency.")
+    reasons = SafetyHoldReasonSerializer(many=True)
+    advice = serializers.CharField(help_text="What to do instead of the exercises: the prompt's advice.")
+    checkin = serializers.IntegerField(source="checkin_id", allow_null=True)
+    exercise_log = serializers.IntegerField(source="exercise_log_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+def open_hold(plan) -> dict | None:
+    """The plan's open hold from the `open_holds` prefetch of the selectors (at most one: a unique constraint)."""
+    holds = getattr(plan, "open_holds", None)
+    if holds is None:
+        holds = list(plan.safety_holds.filter(cleared_at__isnull=True))
+    return SafetyHoldSerializer(holds[0]).data if holds else None
+
+
+class ClotRiskFactorsField(serializers.ListField):
+    child = serializers.ChoiceField(choices=ClotRiskFactor.choices)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        if len(set(values)) != len(values):
+            raise serializers.ValidationError("Each risk factor may appear only once.")
+        return values
+
+
+class PlanContextMixin(serializers.Serializer):
+    """The clinical context the physiotherapist records; screening may only raise a level because of it."""
+
+    surgery_date = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="Date of knee surgery, if any (null: none). When set, the check-in asks about the wound.")
+    clot_risk_factors = ClotRiskFactorsField(
+        required=False, help_text="Venous thrombosis risk factors: " + ", ".join(ClotRiskFactor.values) + ".")
+    immunosuppressed = serializers.BooleanField(required=False, help_text="Immunosuppressed (infection risk).")
+
+
 class PlanSerializer(serializers.ModelSerializer):
     patient_username = serializers.CharField(source="patient.username", read_only=True)
     physiotherapist_username = serializers.CharField(source="physiotherapist.username", read_only=True)
@@ -128,13 +174,22 @@ class PlanSerializer(serializers.ModelSerializer):
     phase_history = PhaseChangeSerializer(source="phase_changes", many=True, read_only=True)
     reminder_times = serializers.ListField(child=serializers.CharField(), read_only=True,
                                            help_text='Local times of day, e.g. ["08:00", "18:30"]')
+    clot_risk_factors = serializers.ListField(child=serializers.ChoiceField(choices=ClotRiskFactor.choices),
+                                              read_only=True)
+    safety_hold = serializers.SerializerMethodField(
+        help_text="The open safety hold (no reminders, no exercises today, no progression), or null.")
 
     class Meta:
         model = Plan
         fields = ["id", "patient", "patient_username", "physiotherapist", "physiotherapist_username", "condition",
                   "condition_name", "start_date", "status", "current_phase", "phase_started_at", "reminder_times",
-                  "auto_advance", "exercises", "progression", "phase_history", "created_at", "updated_at"]
+                  "auto_advance", "surgery_date", "clot_risk_factors", "immunosuppressed", "safety_hold",
+                  "exercises", "progression", "phase_history", "created_at", "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(SafetyHoldSerializer(allow_null=True))
+    def get_safety_hold(self, plan) -> dict | None:
+        return open_hold(plan)
 
 
 PLAN_READ_ONLY = tuple(PlanSerializer.Meta.fields)
@@ -158,7 +213,7 @@ class DoseOverrideSerializer(StrictFieldsMixin, serializers.Serializer):
                                              max_value=Dose.DOSE_RANGES["days_per_week"][1])
 
 
-class PlanCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+class PlanCreateSerializer(StrictFieldsMixin, PlanContextMixin):
     read_only_names = PLAN_READ_ONLY
 
     patient = serializers.IntegerField(help_text="A patient on your caseload.")
@@ -170,7 +225,7 @@ class PlanCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     overrides = DoseOverrideSerializer(many=True, required=False)
 
 
-class PlanUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+class PlanUpdateSerializer(StrictFieldsMixin, PlanContextMixin):
     read_only_names = PLAN_READ_ONLY
 
     status = serializers.ChoiceField(
@@ -189,6 +244,11 @@ class PhaseMoveSerializer(StrictFieldsMixin, serializers.Serializer):
         choices=PhaseKey.choices, required=False,
         help_text="The phase you saw: if the plan has moved on meanwhile, nothing changes and the answer is 409.",
     )
+
+
+class ClearHoldSerializer(StrictFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(max_length=2000, help_text="Why the plan may go on (e.g. what the patient was "
+                                                            "advised, the outcome of the visit). Required.")
 
 
 # --- today ----------------------------------------------------------------------------------------------------
@@ -220,11 +280,16 @@ class TodayExerciseSerializer(serializers.ModelSerializer):
 class TodayPlanSerializer(serializers.ModelSerializer):
     condition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     condition_name = serializers.CharField(source="condition.name", read_only=True)
+    safety_hold = serializers.SerializerMethodField(help_text="The plan's open safety hold, or null.")
 
     class Meta:
         model = Plan
-        fields = ["id", "condition", "condition_name", "current_phase", "phase_started_at"]
+        fields = ["id", "condition", "condition_name", "current_phase", "phase_started_at", "safety_hold"]
         read_only_fields = fields
+
+    @extend_schema_field(SafetyHoldSerializer(allow_null=True))
+    def get_safety_hold(self, plan) -> dict | None:
+        return open_hold(plan)
 
 
 class TodaySerializer(serializers.Serializer):
@@ -233,7 +298,12 @@ class TodaySerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=PhaseKey.choices, allow_null=True,
                                     help_text="That plan's current phase.")
     plans = TodayPlanSerializer(many=True)
-    exercises = TodayExerciseSerializer(many=True)
+    exercises = TodayExerciseSerializer(
+        many=True, help_text="Today's exercises; none from a plan on a safety hold (see `safety_hold`).")
+    safety_hold = SafetyHoldSerializer(
+        allow_null=True,
+        help_text="While any plan is on a safety hold: the latest hold, whose `advice` says what to do instead "
+                  "of exercising. Null otherwise.")
 
     def to_representation(self, instance):
         first = instance["plans"][0] if instance["plans"] else None

@@ -11,9 +11,10 @@ from kneerehab.users.services import user_create
 
 from ..models import Plan
 from ..selectors import caseload_adherence, caseload_list, plan_list, today_for_patient
-from ..services import plan_advance, plan_create, plan_step_back, plan_update
+from ..services import plan_advance, plan_create, plan_step_back, plan_update, safety_hold_clear
 from .filtersets import PlanFilter
 from .serializers import (
+    ClearHoldSerializer,
     PatientCreateSerializer,
     PatientSerializer,
     PhaseMoveSerializer,
@@ -69,7 +70,8 @@ PHASE_MOVE_ERRORS = {
     400: OpenApiResponse(description="The plan is not active, or (step back) already in its first phase."),
     403: OpenApiResponse(description="Only a physiotherapist can move plans between phases."),
     404: OpenApiResponse(description="Not a plan of your caseload."),
-    409: OpenApiResponse(description="`from_phase` was sent and the plan has moved on meanwhile."),
+    409: OpenApiResponse(description="`from_phase` was sent and the plan has moved on meanwhile, or (advance) "
+                                     "the plan is on a safety hold (code `safety_hold`)."),
 }
 
 
@@ -105,10 +107,13 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             physiotherapist=request.user, patient_id=data["patient"], condition_slug=data["condition"],
             start_date=data.get("start_date"), reminder_times=data.get("reminder_times"),
             auto_advance=data["auto_advance"], overrides=data.get("overrides"),
+            surgery_date=data.get("surgery_date"), clot_risk_factors=data.get("clot_risk_factors"),
+            immunosuppressed=data.get("immunosuppressed", False),
         )
         return Response(self._fresh(plan), status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Change status, reminder times, auto-advance or doses", request=PlanUpdateSerializer,
+    @extend_schema(summary="Change status, reminder times, auto-advance, doses or the clinical context",
+                   request=PlanUpdateSerializer,
                    responses={200: PlanSerializer})
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
@@ -138,6 +143,26 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         plan = plan_step_back(plan=plan, changed_by=request.user,
                               reason=serializer.validated_data.get("reason", ""),
                               expected_phase=serializer.validated_data.get("from_phase"))
+        return Response(self._fresh(plan))
+
+
+    @extend_schema(
+        summary="Clear the plan's safety hold (physiotherapist), with a note",
+        description="After an urgent or emergency prompt a plan is on a safety hold: no reminders, no exercises "
+                    "on Today, no progression. Clearing it records who, when and why; the plan is evaluated "
+                    "afresh. 409 (`no_safety_hold`) when the plan is not on hold.",
+        request=ClearHoldSerializer,
+        responses={200: PlanSerializer, 400: OpenApiResponse(description="No note."),
+                   403: OpenApiResponse(description="Only a physiotherapist clears a hold."),
+                   404: OpenApiResponse(description="Not a plan of your caseload."),
+                   409: OpenApiResponse(description="The plan is not on a safety hold.")},
+    )
+    @action(detail=True, methods=["post"], url_path="clear-hold")
+    def clear_hold(self, request, pk=None):
+        plan = self.get_object()
+        serializer = ClearHoldSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        safety_hold_clear(plan=plan, cleared_by=request.user, note=serializer.validated_data["note"])
         return Response(self._fresh(plan))
 
 

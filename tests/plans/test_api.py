@@ -344,7 +344,9 @@ def test_today(patient_client, make_plan):
     body = response.json()
     assert (body["date"], body["plan"], body["phase"]) == ("2026-06-15", plan.pk, "rice")
     assert body["plans"] == [{"id": plan.pk, "condition": "meniscus-tear", "condition_name": "Meniscus tear",
-                              "current_phase": "rice", "phase_started_at": "2026-06-15T10:00:00Z"}]
+                              "current_phase": "rice", "phase_started_at": "2026-06-15T10:00:00Z",
+                              "safety_hold": None}]
+    assert body["safety_hold"] is None
     assert body["exercises"] == [
         {"id": quad.pk, "plan": plan.pk, "phase": "rice",
          "exercise": {"slug": "quad-sets", "name": "Quadriceps setting", "instructions": "How to do quad-sets.",
@@ -359,7 +361,7 @@ def test_today(patient_client, make_plan):
 
 def test_today_without_a_plan(patient_client):
     assert patient_client.get("/api/v1/today/").json() == {"date": "2026-06-15", "plan": None, "phase": None,
-                                                           "plans": [], "exercises": []}
+                                                           "plans": [], "exercises": [], "safety_hold": None}
 
 
 def test_today_is_for_patients(physio_client):
@@ -419,8 +421,8 @@ def test_caseload_list_queries_do_not_grow(physio_client, physio, meniscus, rows
 @pytest.mark.parametrize("rows", [1, 15])
 def test_plan_list_queries_do_not_grow(physio_client, physio, meniscus, rows, django_assert_max_num_queries):
     _populate(physio, meniscus, rows)
-    # count, page (with patient, physiotherapist, condition), exercises, phase history
-    with django_assert_max_num_queries(4 + AUDIT):
+    # count, page (with patient, physiotherapist, condition), exercises, phase history, open safety holds
+    with django_assert_max_num_queries(5 + AUDIT):
         response = physio_client.get("/api/v1/plans/", {"page_size": 100})
     assert response.json()["count"] == rows
     assert all(len(p["exercises"]) == 4 and len(p["phase_history"]) == 1 for p in response.json()["results"])
@@ -434,8 +436,8 @@ def test_today_queries_do_not_grow(physio, patient, patient_client, conditions, 
         condition = make_path(slug=f"condition-{n}", name=f"Condition {n}")
         plan = plan_create(physiotherapist=physio, patient_id=patient.pk, condition_slug=condition.slug)
         log_all_sessions(plan, NOW.date())
-    # plans, exercises with today's session counts
-    with django_assert_max_num_queries(2 + AUDIT):
+    # plans, their open safety holds, exercises with today's session counts
+    with django_assert_max_num_queries(3 + AUDIT):
         response = patient_client.get("/api/v1/today/")
     assert len(response.json()["plans"]) == conditions
     assert len(response.json()["exercises"]) == 2 * conditions

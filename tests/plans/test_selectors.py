@@ -79,7 +79,8 @@ def test_today_lists_only_active_started_plans_current_phase(physio, patient, me
         with time_machine.travel(datetime(2026, 3, 20, 12, 0, tzinfo=UTC), tick=False):
             assert [p.pk for p in today_for_patient(patient=patient)["plans"]] == [menisc.pk, later.pk]
         plan_update(plan=menisc, changed_by=physio, data={"status": "paused"})
-        assert today_for_patient(patient=patient) == {"date": date(2026, 3, 10), "plans": [], "exercises": []}
+        assert today_for_patient(patient=patient) == {"date": date(2026, 3, 10), "plans": [], "exercises": [],
+                                                      "safety_hold": None}
 
 
 def test_plans_visible_to(physio, patient, meniscus):

@@ -106,6 +106,8 @@ ROWS = [
         body={"reason": "ready"}),
     Row("POST", "/api/v1/plans/{pk}/step-back/", PHYSIO_ON_OBJECT, target=lambda w: w.alice.plan.pk,
         body={"reason": "flare-up"}),
+    Row("POST", "/api/v1/plans/{pk}/clear-hold/", PHYSIO_ON_OBJECT, target=lambda w: w.held_plan.pk,
+        body={"note": "Called the patient: calf scan was clear."}),
     Row("GET", "/api/v1/today/", PATIENT_ONLY),
     # --- tracker: patients record their own; physiotherapists read their caseload's
     Row("GET", "/api/v1/checkins/", SIGNED_IN),
@@ -122,7 +124,8 @@ ROWS = [
     Row("GET", "/api/v1/patients/{patient_id}/progress/", PHYSIO_ON_OBJECT, target=lambda w: w.alice.user.pk),
     Row("GET", "/api/v1/alerts/", PHYSIO_ONLY_LIST),
     Row("GET", "/api/v1/alerts/{pk}/", PHYSIO_ON_OBJECT, target=lambda w: w.alice.alert.pk),
-    Row("POST", "/api/v1/alerts/{pk}/acknowledge/", PHYSIO_ON_OBJECT, target=lambda w: w.alice.alert.pk),
+    Row("POST", "/api/v1/alerts/{pk}/acknowledge/", PHYSIO_ON_OBJECT, target=lambda w: w.alice.alert.pk,
+        body={"outcome": "called_patient", "note": "Spoke to the patient."}),
 ]
 
 

@@ -19,7 +19,8 @@ def test_a_plan_change_through_the_api_is_kept_with_its_author(world):
 
 def test_acknowledging_an_alert_is_kept_with_its_author(world):
     alert = world.alice.alert
-    assert client_for(world.physio_a).post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 200
+    assert client_for(world.physio_a).post(f"/api/v1/alerts/{alert.pk}/acknowledge/",
+                                          {"outcome": "called_patient"}, format="json").status_code == 200
     latest = Alert.history.filter(id=alert.pk).latest("history_id")
     assert (latest.status, latest.history_user) == ("acknowledged", world.physio_a)
 

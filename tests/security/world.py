@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from conditions.models import Condition, Exercise, PhaseExercise, PhaseKey, TreatmentPhase
 from kneerehab.notifications.models import Device, Notification
-from plans.models import PhaseChange, Plan, PlanExercise, ReminderDelivery
+from plans.models import PhaseChange, Plan, PlanExercise, ReminderDelivery, SafetyHold
 from tests.factories import PASSWORD, PatientFactory, PhysiotherapistFactory
 from tracker.models import Alert, CheckIn, ExerciseLog, PromptLevel
 
@@ -119,6 +119,8 @@ class World:
     bob: PatientData
     condition: Condition
     free_condition: Condition
+    # A second plan of Alice's, on a safety hold after an urgent prompt (for clearing the hold).
+    held_plan: Plan
     password: str = PASSWORD
 
     def user_for(self, actor: str):
@@ -154,5 +156,12 @@ def build_world() -> World:
     staff = PhysiotherapistFactory(username="staff_sven_5t", is_staff=True, is_superuser=True)
     alice = make_patient_data(username="patient_alice_x7", physio=physio_a, condition=condition)
     bob = make_patient_data(username="patient_bob_q9", physio=physio_b, condition=condition)
+    held_plan = Plan.objects.create(
+        patient=alice.user, physiotherapist=physio_a, condition=make_condition("sec-calf-strain", "Calf strain (sec)"),
+        start_date=alice.plan.start_date, phase_started_at=alice.plan.phase_started_at, reminder_times=["08:00"],
+    )
+    SafetyHold.objects.create(plan=held_plan, level="urgent", checkin=alice.checkin,
+                              reasons=alice.checkin.prompt["reasons"],
+                              advice=f"Stop your exercises ({alice.marker}).")
     return World(physio_a=physio_a, physio_b=physio_b, staff=staff, alice=alice, bob=bob, condition=condition,
-                 free_condition=free_condition)
+                 free_condition=free_condition, held_plan=held_plan)

@@ -255,7 +255,8 @@ def test_alerts_are_the_physiotherapists_own_and_patients_are_refused(physio_cli
     listed = physio_client.get(ALERTS).json()
     assert listed["count"] == 1
     alert = listed["results"][0]
-    assert alert["patient"] == {"id": patient.pk, "username": patient.username}
+    assert alert["patient"] == {"id": patient.pk, "username": patient.username, "first_name": "",
+                                "last_name": "", "phone": ""}
     assert alert["level"] == "urgent"
     assert alert["status"] == "open"
     assert alert["reasons"][0]["code"] == "fever"
@@ -277,17 +278,20 @@ def test_alerts_list_open_first_then_most_urgent(physio_client, patient, physio)
     assert physio_client.get(ALERTS, {"status": "maybe"}).status_code == 400
 
 
-def test_acknowledge_records_who_and_when_and_is_idempotent(physio_client, patient, physio):
+def test_acknowledge_records_who_when_the_outcome_and_note_and_is_idempotent(physio_client, patient, physio):
     alert = AlertFactory(physiotherapist=physio, checkin=CheckInFactory(patient=patient))
-    first = physio_client.post(f"{ALERTS}{alert.pk}/acknowledge/")
+    first = physio_client.post(f"{ALERTS}{alert.pk}/acknowledge/",
+                               {"outcome": "called_patient", "note": "Calf better, booked a scan."}, format="json")
     assert first.status_code == 200
     body = first.json()
     assert body["status"] == "acknowledged"
     assert body["acknowledged_by"] == physio.username
     assert body["acknowledged_at"]
-    again = physio_client.post(f"{ALERTS}{alert.pk}/acknowledge/")
+    assert (body["outcome"], body["outcome_note"]) == ("called_patient", "Calf better, booked a scan.")
+    again = physio_client.post(f"{ALERTS}{alert.pk}/acknowledge/", {"outcome": "other", "note": "x"}, format="json")
     assert again.status_code == 200
     assert again.json()["acknowledged_at"] == body["acknowledged_at"]
+    assert again.json()["outcome"] == "called_patient"
 
 
 def test_another_physiotherapists_alert_is_404_and_so_is_one_about_a_patient_who_left(physio_client, patient,
@@ -340,8 +344,9 @@ def test_the_schema_documents_the_tracker_endpoints(api_client):
 CHECKIN_CREATE_QUERIES = 9
 # A red flag with one physiotherapist adds the caseload, the alert and its history row, the physiotherapist's
 # inbox item and email outbox row, and the patient's inbox item (notify reads for a duplicate first and
-# writes in a savepoint).
-URGENT_CHECKIN_CREATE_QUERIES = 22
+# writes in a savepoint); and (issue 12) the patient's open alerts (a repeat updates one instead of raising
+# another), the running plans with their open safety holds, and the insert of the hold.
+URGENT_CHECKIN_CREATE_QUERIES = 25
 
 
 def _queries_of_a_checkin(physio, days_of_history: int, body: dict, level: str) -> int:

@@ -74,8 +74,10 @@ def test_the_loser_of_a_race_past_the_first_lookup_reads_the_winners_checkin(peo
 
 def test_concurrent_escalation_runs_escalate_each_alert_once(people):
     patient, physio = people
-    for _ in range(6):
-        services.checkin_create(patient=patient, data={"pain_at_rest": 2, "pain_during_activity": 2, "fever": True})
+    # Six patients: the same patient's repeated fever would update one open alert instead of raising six.
+    for someone in [patient, *(PatientFactory(physiotherapists=[physio]) for _ in range(5))]:
+        services.checkin_create(patient=someone, data={"pain_at_rest": 2, "pain_during_activity": 2, "fever": True})
+    assert Alert.objects.count() == 6
     Alert.objects.update(created_at=timezone.now() - timedelta(hours=3))
 
     results = run_together(4, lambda _: services.alerts_escalate(limit=2))

@@ -114,21 +114,29 @@ def test_the_whole_check_in_story_over_http(catalog, django_capture_on_commit_ca
 
     # The physiotherapist sees the alerts, emergency first, and acknowledges it.
     alerts = physio.get("/api/v1/alerts/", {"status": "open"}).json()
-    assert alerts["count"] == len(RED_FLAGS) + 5  # red flags, severe pain, breathing, locking, giving way, the trend
+    # A repeat of an open alert (a reason in common, same level) updates it: the five clot signs (sudden
+    # swelling or warmth counts as one) make one alert seen five times, and giving way repeats the locking
+    # warning's alert. Fever, weight, shape, clot signs, severe pain, breathing, locking or giving way and
+    # the trend: 8 alerts.
+    assert alerts["count"] == 8
+    clot = next(a for a in alerts["results"] if "possible_blood_clot" in [r["code"] for r in a["reasons"]])
+    assert clot["occurrences"] == 5
     emergency = alerts["results"][0]
     assert emergency["level"] == "emergency"
     assert emergency["checkin"] == breathing.json()["id"]
-    acknowledged = physio.post(f"/api/v1/alerts/{emergency['id']}/acknowledge/")
+    acknowledged = physio.post(f"/api/v1/alerts/{emergency['id']}/acknowledge/",
+                               {"outcome": "advised_emergency_care", "note": "Told to call 999."}, format="json")
     assert acknowledged.status_code == 200
     assert acknowledged.json()["acknowledged_by"] == "dr-rivera"
     assert physio.get("/api/v1/alerts/", {"status": "acknowledged"}).json()["count"] == 1
     inbox = physio.get("/api/v1/notifications/", {"kind": "alert"}).json()
-    assert inbox["count"] == alerts["count"]
+    # Every repeat of an urgent alert reaches the inbox again: 8 alerts and 4 repeats.
+    assert inbox["count"] == alerts["count"] + 4
     assert sam.get("/api/v1/alerts/").status_code == 403
 
     # The patient's inbox keeps the prompts; progress shows the story.
     prompts = sam.get("/api/v1/notifications/", {"kind": "prompt"}).json()
-    assert prompts["count"] == alerts["count"]
+    assert prompts["count"] == 13  # one per check-in with a prompt, repeats included
     assert sam.post(f"/api/v1/notifications/{prompts['results'][0]['id']}/read/").json()["read"] is True
     progress = sam.get("/api/v1/progress/").json()
     assert progress["latest_prompt"]["checkin"] == first.json()["id"]

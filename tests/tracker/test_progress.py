@@ -101,6 +101,7 @@ def test_phase_history_open_alerts_and_latest_prompt(patient_client, physio_clie
     assert patient_view["latest_prompt"] == {
         "checkin": story["latest"].pk, "recorded_at": "2026-03-20T12:00:00Z", "level": "urgent",
         "message": "Get medical attention today.", "reasons": [{"code": "fever", "message": "You have a fever."}],
+        "emergency_number": None,  # the factory's check-in was stored without one
     }
     physio_view = physio_client.get(f"/api/v1/patients/{patient.pk}/progress/").json()
     assert [a["checkin"] for a in physio_view["open_alerts"]] == [story["latest"].pk]
@@ -109,7 +110,8 @@ def test_phase_history_open_alerts_and_latest_prompt(patient_client, physio_clie
 
 def test_once_any_physiotherapist_acknowledges_the_patient_no_longer_sees_it_open(patient_client, physio_client,
                                                                                  story):
-    assert physio_client.post(f"/api/v1/alerts/{story['open_alert'].pk}/acknowledge/").status_code == 200
+    assert physio_client.post(f"/api/v1/alerts/{story['open_alert'].pk}/acknowledge/",
+                              {"outcome": "called_patient"}, format="json").status_code == 200
     assert patient_client.get("/api/v1/progress/").json()["open_alerts"] == []
 
 

@@ -218,12 +218,12 @@ def test_listeners_hear_of_the_checkin_inside_the_transaction_and_cannot_lose_it
 def test_acknowledge_records_who_and_when_once(patient, physio):
     checkin_create(patient=patient, data=benign(fever=True))
     alert = Alert.objects.get()
-    acknowledged = alert_acknowledge(alert=alert, user=physio)
+    acknowledged = alert_acknowledge(alert=alert, user=physio, outcome="booked_visit", note="Seen Monday.")
     assert acknowledged.status == AlertStatus.ACKNOWLEDGED
     assert acknowledged.acknowledged_by == physio
     first_time = acknowledged.acknowledged_at
     assert Notification.objects.get(recipient=physio, kind="alert").read
-    again = alert_acknowledge(alert=alert, user=PhysiotherapistFactory())
+    again = alert_acknowledge(alert=alert, user=PhysiotherapistFactory(), outcome="no_action_needed")
     assert again.acknowledged_by == physio
     assert again.acknowledged_at == first_time
 

@@ -81,7 +81,7 @@ def test_acknowledged_see_clinician_and_inactive_staff_do_not_escalate(patient, 
     raise_alert(patient, limits_daily_activities=True)  # see_clinician: lower priority, never escalates
     emergency = raise_alert(patient, trouble_breathing=True)
     time_machine.move_to(T0 + timedelta(minutes=30), tick=False)
-    alert_acknowledge(alert=acknowledged, user=physio)
+    alert_acknowledge(alert=acknowledged, user=physio, outcome="called_patient")
     time_machine.move_to(T0 + timedelta(hours=3), tick=False)
     assert alerts_escalate() == 1
     assert Alert.objects.filter(escalated_at__isnull=False).get() == emergency
@@ -95,7 +95,8 @@ def test_an_acknowledgement_by_another_physiotherapist_of_the_patient_stops_esca
     patient.physiotherapists.add(colleague)
     time_machine.move_to(T0, tick=False)
     checkin, _ = checkin_create(patient=patient, data={"pain_at_rest": 9, "pain_during_activity": 9})
-    alert_acknowledge(alert=Alert.objects.get(checkin=checkin, physiotherapist=colleague), user=colleague)
+    alert_acknowledge(alert=Alert.objects.get(checkin=checkin, physiotherapist=colleague), user=colleague,
+                      outcome="called_patient")
     time_machine.move_to(T0 + timedelta(hours=3), tick=False)
     assert alerts_escalate() == 0
 

@@ -5,8 +5,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kneerehab.api.serializers import StrictFieldsMixin
+from kneerehab.users.api.serializers import EmergencyNumberSerializer
 
-from ..models import DEPRECATED_FLAGS, SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from ..exercise_pain import exercise_advice
+from ..models import (
+    DEPRECATED_FLAGS,
+    SYMPTOM_FLAGS,
+    Alert,
+    AlertOutcome,
+    AlertStatus,
+    CheckIn,
+    ExerciseLog,
+    PromptLevel,
+    Swelling,
+)
 from ..questions import MORNING_PAIN, QUESTIONS
 from ..selectors import MAX_PROGRESS_DAYS, progress_default_range
 
@@ -31,6 +43,10 @@ class PromptSerializer(serializers.Serializer):
                                     help_text="emergency > urgent > see_clinician > none")
     message = serializers.CharField(help_text="What to do now; always says this is not a diagnosis.")
     reasons = PromptReasonSerializer(many=True, help_text="Every rule that matched, most urgent first.")
+    emergency_number = EmergencyNumberSerializer(
+        required=False, allow_null=True,
+        help_text="The patient's local emergency number with a tap-to-call `tel:` link (absent on check-ins "
+                  "stored before it was added).")
 
 
 class CheckInSerializer(serializers.ModelSerializer):
@@ -106,16 +122,29 @@ class ExerciseLogSerializer(serializers.ModelSerializer):
     plan = serializers.IntegerField(source="plan_exercise.plan_id", read_only=True)
     phase = serializers.CharField(source="plan_exercise.phase", read_only=True)
     exercise = LoggedExerciseSerializer(source="plan_exercise.exercise", read_only=True)
+    advice = serializers.SerializerMethodField(
+        help_text='"" when the pain was acceptable (up to 5/10, Silbernagel 2007); above 5/10, how to reduce '
+                  "the load; 8/10 or more, to stop and get medical attention today.")
+    prompt = serializers.SerializerMethodField(
+        help_text="With pain during of 8/10 or more: the urgent prompt (as for a check-in), an alert went to the "
+                  "physiotherapist and the plan is on a safety hold. Otherwise null.")
 
     class Meta:
         model = ExerciseLog
         fields = ["id", "patient", "plan", "plan_exercise", "phase", "exercise", "date", "sets_done", "reps_done",
-                  "pain_during", "notes", "client_id", "created_at"]
+                  "pain_during", "notes", "client_id", "created_at", "advice", "prompt"]
         read_only_fields = fields
+
+    def get_advice(self, obj: ExerciseLog) -> str:
+        return exercise_advice(obj.pain_during)
+
+    @extend_schema_field(PromptSerializer(allow_null=True))
+    def get_prompt(self, obj: ExerciseLog) -> dict | None:
+        return obj.prompt or None
 
 
 class ExerciseLogCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    read_only_names = ("id", "patient", "plan", "phase", "exercise", "created_at")
+    read_only_names = ("id", "patient", "plan", "phase", "exercise", "created_at", "advice", "prompt")
 
     plan_exercise = serializers.IntegerField(min_value=1, help_text="An exercise of one of your active plans.")
     date = serializers.DateField(required=False, help_text="Your local date of the session; defaults to today.")
@@ -131,20 +160,86 @@ class ExerciseLogCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 class PatientSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    phone = serializers.CharField(help_text="So you can call the patient back; empty when none is on file.")
+
+
+class AnswerSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The check-in field, e.g. calf_pain.")
+    question = serializers.CharField(help_text="The question as the patient read it.")
+
+
+class AlertCheckInSerializer(serializers.Serializer):
+    """What the patient reported: the scores, every question they answered yes, and their note."""
+
+    id = serializers.IntegerField()
+    recorded_at = serializers.DateTimeField()
+    pain_at_rest = serializers.IntegerField()
+    pain_during_activity = serializers.IntegerField()
+    morning_pain = serializers.IntegerField(allow_null=True)
+    swelling = serializers.ChoiceField(choices=Swelling.choices)
+    answered_yes = AnswerSerializer(many=True)
+    notes = serializers.CharField(allow_blank=True)
+
+
+class AlertExerciseLogSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    exercise = serializers.CharField()
+    date = serializers.DateField()
+    pain_during = serializers.IntegerField()
+    notes = serializers.CharField(allow_blank=True)
+
+
+def answered_yes(checkin: CheckIn) -> list[dict]:
+    return [{"name": flag, "question": QUESTIONS[flag]} for flag in SYMPTOM_FLAGS if getattr(checkin, flag)]
 
 
 class AlertSerializer(serializers.ModelSerializer):
     patient = PatientSummarySerializer(read_only=True)
-    recorded_at = serializers.DateTimeField(source="checkin.recorded_at", read_only=True)
+    recorded_at = serializers.SerializerMethodField(help_text="When the patient reported it (latest occurrence).")
     reasons = PromptReasonSerializer(many=True, read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
+    outcome = serializers.ChoiceField(choices=AlertOutcome.choices, allow_blank=True, read_only=True,
+                                      help_text='What the clinician did; "" while open.')
+    report = serializers.SerializerMethodField(help_text="The check-in the alert was (last) seen on.")
+    exercise_session = serializers.SerializerMethodField(help_text="The exercise log that raised it, if one did.")
 
     class Meta:
         model = Alert
-        fields = ["id", "patient", "checkin", "recorded_at", "level", "reasons", "status", "acknowledged_by",
-                  "acknowledged_at", "escalated_at", "created_at"]
+        fields = ["id", "patient", "checkin", "exercise_log", "recorded_at", "level", "reasons", "report",
+                  "exercise_session", "occurrences", "last_seen_at", "status", "acknowledged_by", "acknowledged_at",
+                  "outcome", "outcome_note", "escalated_at", "created_at"]
         read_only_fields = fields
+
+    def get_recorded_at(self, obj: Alert):
+        when = obj.checkin.recorded_at if obj.checkin_id else obj.exercise_log.created_at
+        return serializers.DateTimeField().to_representation(when)
+
+    @extend_schema_field(AlertCheckInSerializer(allow_null=True))
+    def get_report(self, obj: Alert) -> dict | None:
+        checkin = obj.checkin
+        if checkin is None:
+            return None
+        return {"id": checkin.pk, "recorded_at": serializers.DateTimeField().to_representation(checkin.recorded_at),
+                "pain_at_rest": checkin.pain_at_rest, "pain_during_activity": checkin.pain_during_activity,
+                "morning_pain": checkin.morning_pain, "swelling": checkin.swelling,
+                "answered_yes": answered_yes(checkin), "notes": checkin.notes}
+
+    @extend_schema_field(AlertExerciseLogSerializer(allow_null=True))
+    def get_exercise_session(self, obj: Alert) -> dict | None:
+        log = obj.exercise_log
+        if log is None:
+            return None
+        return {"id": log.pk, "exercise": log.plan_exercise.exercise.name, "date": log.date.isoformat(),
+                "pain_during": log.pain_during, "notes": log.notes}
+
+
+class AlertAcknowledgeSerializer(StrictFieldsMixin, serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=AlertOutcome.choices, help_text="What you did about the alert.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                 help_text="What was said or arranged; required when outcome is other.")
 
 
 # --- progress ----------------------------------------------------------------------------
@@ -217,7 +312,8 @@ class ProgressPhaseChangeSerializer(serializers.Serializer):
 
 
 class OpenAlertSerializer(serializers.Serializer):
-    checkin = serializers.IntegerField()
+    checkin = serializers.IntegerField(allow_null=True)
+    exercise_log = serializers.IntegerField(allow_null=True, help_text="Set when a painful exercise raised it.")
     level = serializers.ChoiceField(choices=PromptLevel.choices)
     reasons = PromptReasonSerializer(many=True)
     recorded_at = serializers.DateTimeField()

@@ -22,6 +22,7 @@ from ..services import alert_acknowledge, checkin_create, exercise_log_create
 from .filtersets import AlertFilter, CheckInFilter, ExerciseLogFilter
 from .permissions import IsPatientOwnProgress
 from .serializers import (
+    AlertAcknowledgeSerializer,
     AlertSerializer,
     CheckInCreateSerializer,
     CheckInSerializer,
@@ -152,11 +153,17 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             return Alert.objects.none()
         return alerts_for(physiotherapist=self.request.user)
 
-    @extend_schema(summary="Acknowledge an alert (records who and when; acknowledging again changes nothing)",
-                   request=None, responses={200: AlertSerializer, 403: ERROR, 404: ERROR})
+    @extend_schema(summary="Acknowledge an alert with what you did (outcome and note)",
+                   description="Records who acted, when, the `outcome` and the `note`. Acknowledging an alert "
+                               "again changes nothing and returns it as first acknowledged.",
+                   request=AlertAcknowledgeSerializer, responses={200: AlertSerializer, 400: ERROR, 403: ERROR,
+                                                                  404: ERROR})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        alert = alert_acknowledge(alert=self.get_object(), user=request.user)
+        alert = self.get_object()
+        serializer = AlertAcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alert = alert_acknowledge(alert=alert, user=request.user, **serializer.validated_data)
         return Response(AlertSerializer(self.get_queryset().get(pk=alert.pk)).data)
 
 
