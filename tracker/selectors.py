@@ -14,7 +14,8 @@ from kneerehab.users.selectors import patients_visible_to
 from plans.models import PhaseChange, Plan, PlanStatus
 
 from .adherence import adherence_by_day, adherence_percent
-from .models import Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from .models import SYMPTOM_FLAGS, Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
+from .questions import QUESTIONS
 from .screening import FIRST_ON_PLAN, HISTORY_SIZE, PlanFacts, ScreeningContext
 
 MAX_PROGRESS_DAYS = 366
@@ -26,6 +27,11 @@ def checkins_visible_to(*, user: User) -> QuerySet[CheckIn]:
     if user.is_patient:
         return CheckIn.objects.filter(patient=user)
     return CheckIn.objects.filter(patient__in=patients_visible_to(user=user))
+
+
+def answered_yes(checkin: CheckIn) -> list[dict]:
+    """The yes/no questions the patient answered yes, as they read them: what a clinician acts on."""
+    return [{"name": flag, "question": QUESTIONS[flag]} for flag in SYMPTOM_FLAGS if getattr(checkin, flag)]
 
 
 def exercise_logs_visible_to(*, user: User) -> QuerySet[ExerciseLog]:

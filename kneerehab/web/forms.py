@@ -7,9 +7,9 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from conditions.models import Condition, Dose
 from kneerehab.errors import ApplicationError
-from plans.models import PlanStatus
+from plans.models import ClotRiskFactor, PlanStatus
 from plans.services import ALLOWED_TRANSITIONS
-from tracker.models import Swelling
+from tracker.models import AlertOutcome, Swelling
 from tracker.questions import MORNING_PAIN, QUESTION_GROUPS, QUESTIONS, SURGERY_QUESTIONS
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
@@ -49,7 +49,26 @@ class ReminderTimesField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
-class PlanAssignForm(forms.Form):
+class PlanContextForm(forms.Form):
+    """The clinical context of a plan; screening may only raise a level because of it."""
+
+    surgery_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Date of knee surgery",
+        help_text="Leave empty if the patient had no surgery. When set, the check-in asks about the wound.")
+    clot_risk_factors = forms.MultipleChoiceField(
+        required=False, choices=ClotRiskFactor.choices, widget=forms.CheckboxSelectMultiple,
+        label="Blood clot risk factors", help_text="They make clot signs in a check-in weigh more, never less.")
+    immunosuppressed = forms.BooleanField(
+        required=False, label="Immunosuppressed",
+        help_text="For example steroids, chemotherapy or biologic drugs: a higher risk of infection.")
+
+    CONTEXT_FIELDS = ("surgery_date", "clot_risk_factors", "immunosuppressed")
+
+    def context_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.CONTEXT_FIELDS}
+
+
+class PlanAssignForm(PlanContextForm):
     condition = forms.ModelChoiceField(
         queryset=Condition.objects.filter(home_care=True).order_by("name"), to_field_name="slug",
         empty_label="Choose a condition",
@@ -66,7 +85,7 @@ class PlanAssignForm(forms.Form):
                                       help_text="Move to the next phase by itself when the exit criteria are met.")
 
 
-class PlanEditForm(forms.Form):
+class PlanEditForm(PlanContextForm):
     status = forms.ChoiceField(choices=PlanStatus.choices)
     reminder_times = ReminderTimesField(required=False,
                                         help_text="Local times of day as HH:MM, separated by commas.")
@@ -130,6 +149,18 @@ class CheckInForm(forms.Form):
 
     def question_groups(self):
         return [(legend, [self[name] for name in names if name in self.fields]) for legend, names in QUESTION_GROUPS]
+
+
+class ClearHoldForm(forms.Form):
+    note = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                           label="Why the plan may go on",
+                           help_text="For example what the patient was advised or the outcome of the visit.")
+
+
+class AlertAcknowledgeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("", "Choose what you did"), *AlertOutcome.choices], label="What you did")
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                           label="Note", help_text="Required when you choose Other.")
 
 
 class ExerciseDoneForm(forms.Form):

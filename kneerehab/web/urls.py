@@ -20,6 +20,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/plans/new/", physio.plan_assign, name="plan-assign"),
     path("plans/<int:plan_id>/edit/", physio.plan_edit, name="plan-edit"),
     path("plans/<int:plan_id>/advance/", physio.plan_advance_view, name="plan-advance"),
+    path("plans/<int:plan_id>/clear-hold/", physio.plan_clear_hold_view, name="plan-clear-hold"),
     path("alerts/<int:alert_id>/acknowledge/", physio.alert_acknowledge_view, name="alert-acknowledge"),
     # patients
     path("today/", patient.today, name="today"),

@@ -115,7 +115,9 @@ def test_patient_page_shows_charts_alerts_plan_and_checkins(physio_web, patient,
     assert '<script id="progress-data" type="application/json">' in html
     assert "Urgent: get medical attention today" not in html  # that is the patient's wording
     assert "Acknowledge" in html
-    assert "Meniscus" in html and "Advance to Physiotherapy" in html
+    # Clot signs are urgent: the plan is on a safety hold, so advancing waits for the hold to be cleared.
+    assert "Meniscus" in html and "Advance to Physiotherapy" not in html
+    assert "On safety hold since" in html and "Advancing waits until the safety hold is cleared" in html
     assert "Calf feels tight" in html
     assert "Plan started" in html  # phase history
 
@@ -147,18 +149,33 @@ def test_another_caseloads_plan_and_alert_are_not_found(physio_web, catalog):
 def test_acknowledging_an_alert(physio, physio_web, patient):
     checkin(patient, **DVT_SIGNS)
     alert = Alert.objects.get(patient=patient, physiotherapist=physio)
-    response = csrf_post(physio_web, f"/alerts/{alert.pk}/acknowledge/")
+    response = csrf_post(physio_web, f"/alerts/{alert.pk}/acknowledge/",
+                         {"outcome": "booked_visit", "note": "Scan tomorrow 9:00."})
     assert response.status_code == 302 and response["Location"] == f"/patients/{patient.pk}/#alerts"
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ACKNOWLEDGED and alert.acknowledged_by == physio
+    assert (alert.outcome, alert.outcome_note) == ("booked_visit", "Scan tomorrow 9:00.")
+
+
+def test_acknowledging_without_an_outcome_leaves_the_alert_open(physio_web, patient):
+    checkin(patient, **DVT_SIGNS)
+    alert = Alert.objects.get(patient=patient)
+    response = csrf_post(physio_web, f"/alerts/{alert.pk}/acknowledge/")
+    assert response.status_code == 302 and response["Location"] == f"/patients/{patient.pk}/#alert-{alert.pk}"
+    html = csrf_post(physio_web, f"/alerts/{alert.pk}/acknowledge/", {"outcome": "other"},
+                     HTTP_HX_REQUEST="true").content.decode()
+    assert 'aria-invalid="true"' in html and "Say in the note what you did." in html
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
 
 
 def test_acknowledging_with_htmx_returns_the_updated_alert(physio_web, patient):
     checkin(patient, **DVT_SIGNS)
     alert = Alert.objects.get(patient=patient)
-    html = csrf_post(physio_web, f"/alerts/{alert.pk}/acknowledge/", HTTP_HX_REQUEST="true").content.decode()
+    html = csrf_post(physio_web, f"/alerts/{alert.pk}/acknowledge/", {"outcome": "called_patient"},
+                     HTTP_HX_REQUEST="true").content.decode()
     assert html.lstrip().startswith(f'<li class="card" id="alert-{alert.pk}">')
-    assert "Acknowledged by" in html
+    assert "Acknowledged by" in html and "called the patient" in html
 
 
 def test_advancing_a_plan_records_the_change_once(physio, physio_web, patient, meniscus_plan):
@@ -250,8 +267,8 @@ def test_patient_page_query_count_does_not_grow_with_history(physio, physio_web,
     for total in (1, 15):
         while patient.checkins.count() < total:
             checkin(patient, **DVT_SIGNS)
-        # 16 reads and the audit trail's insert.
-        with django_assert_max_num_queries(17) as captured:
+        # 17 reads (the plans' open safety holds among them) and the audit trail's insert.
+        with django_assert_max_num_queries(18) as captured:
             assert physio_web.get(f"/patients/{patient.pk}/").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts

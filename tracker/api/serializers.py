@@ -20,7 +20,7 @@ from ..models import (
     Swelling,
 )
 from ..questions import MORNING_PAIN, QUESTIONS
-from ..selectors import MAX_PROGRESS_DAYS, progress_default_range
+from ..selectors import MAX_PROGRESS_DAYS, answered_yes, progress_default_range
 
 # recorded_at may run a little ahead of the server's clock (a phone's clock is rarely exact).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -189,10 +189,6 @@ class AlertExerciseLogSerializer(serializers.Serializer):
     date = serializers.DateField()
     pain_during = serializers.IntegerField()
     notes = serializers.CharField(allow_blank=True)
-
-
-def answered_yes(checkin: CheckIn) -> list[dict]:
-    return [{"name": flag, "question": QUESTIONS[flag]} for flag in SYMPTOM_FLAGS if getattr(checkin, flag)]
 
 
 class AlertSerializer(serializers.ModelSerializer):

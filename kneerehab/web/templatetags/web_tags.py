@@ -49,3 +49,29 @@ def change_kind_label(kind: str) -> str:
         return PhaseChangeKind(kind).label
     except ValueError:
         return kind or ""
+
+
+@register.filter
+def yes_answers(checkin) -> list[dict]:
+    """The questions of a check-in answered yes ([] without a check-in)."""
+    from tracker.selectors import answered_yes
+
+    return answered_yes(checkin) if checkin is not None else []
+
+
+@register.filter
+def emergency_link(prompt) -> dict:
+    """The tap-to-call number of a stored prompt; prompts stored before it existed get the fallback."""
+    from kneerehab.users.emergency import FALLBACK_NUMBER, EmergencyNumber
+
+    number = (prompt or {}).get("emergency_number") if isinstance(prompt, dict) else None
+    return number or EmergencyNumber(number=FALLBACK_NUMBER, country="").as_dict()
+
+
+@register.simple_tag
+def alert_outcomes() -> list[tuple[str, str]]:
+    """What a clinician may record when acknowledging an alert."""
+    from tracker.models import AlertOutcome
+
+    return list(AlertOutcome.choices)
+

@@ -2,13 +2,16 @@
 import uuid
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kneerehab.errors import ApplicationError
+from kneerehab.users.emergency import emergency_number_for
 from plans.models import PlanStatus
 from plans.selectors import today_for_patient
+from tracker.exercise_pain import exercise_advice
 from tracker.selectors import checkins_visible_to
 from tracker.services import checkin_create, exercise_log_create
 
@@ -20,8 +23,9 @@ from ..htmx import is_htmx
 RECENT_CHECKINS = 14
 
 
-def _exercise_card(plan_exercise, form=None, just_logged=False):
+def _exercise_card(plan_exercise, form=None, just_logged=False, advice=""):
     return {
+        "advice": advice,
         "item": plan_exercise,
         "done": plan_exercise.logged_sessions >= plan_exercise.times_per_day,
         "form": form or ExerciseDoneForm(
@@ -33,11 +37,16 @@ def _exercise_card(plan_exercise, form=None, just_logged=False):
     }
 
 
+def _today_page(request, day, cards):
+    return render(request, "web/today.html", {"day": day, "cards": cards,
+                                              "emergency_number": emergency_number_for(request.user).as_dict()})
+
+
 @patient_required
 def today(request):
     day = today_for_patient(patient=request.user)
     cards = [_exercise_card(pe) for pe in day["exercises"]]
-    return render(request, "web/today.html", {"day": day, "cards": cards})
+    return _today_page(request, day, cards)
 
 
 @patient_required
@@ -45,33 +54,42 @@ def today(request):
 def exercise_done(request, plan_exercise_id: int):
     """Log one session of a plan exercise through the tracker service, as POST /api/v1/exercise-logs/ does."""
     form = ExerciseDoneForm(request.POST, prefix=f"log-{plan_exercise_id}")
-    just_logged = False
+    log = None
     if form.is_valid():
         try:
             client_id = uuid.UUID(request.POST.get("client_id", ""))
         except ValueError:
             client_id = None
         try:
-            exercise_log_create(patient=request.user, plan_exercise_id=plan_exercise_id, client_id=client_id,
-                                **form.cleaned_data)
+            log, _ = exercise_log_create(patient=request.user, plan_exercise_id=plan_exercise_id,
+                                         client_id=client_id, **form.cleaned_data)
         except ApplicationError as error:
             if error.fields and "plan_exercise" in error.fields:
                 # Not one of this patient's active exercises: the same answer as an id that does not exist.
                 raise Http404 from error
             apply_service_errors(form, error)
-        else:
-            just_logged = True
+    advice = exercise_advice(log.pain_during) if log is not None else ""
     day = today_for_patient(patient=request.user)
     plan_exercise = next((pe for pe in day["exercises"] if pe.pk == plan_exercise_id), None)
-    if plan_exercise is None:
+    if plan_exercise is None or (log is not None and log.prompt):
+        # Severe pain put the plan on hold (or the exercise is gone): the whole page says what to do now.
+        if log is not None:
+            (messages.warning if log.prompt else messages.success)(request, f"Logged. {advice}".strip())
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("web:today")
+            return response
         return redirect("web:today")
     if not is_htmx(request):
-        if just_logged:
-            messages.success(request, f"Logged: {plan_exercise.exercise.name}.")
+        if log is not None:
+            if advice:
+                messages.warning(request, f"Logged: {plan_exercise.exercise.name}. {advice}")
+            else:
+                messages.success(request, f"Logged: {plan_exercise.exercise.name}.")
             return redirect("web:today")
         cards = [_exercise_card(pe, form=form if pe.pk == plan_exercise_id else None) for pe in day["exercises"]]
-        return render(request, "web/today.html", {"day": day, "cards": cards})
-    card = _exercise_card(plan_exercise, form=None if just_logged else form, just_logged=just_logged)
+        return _today_page(request, day, cards)
+    card = _exercise_card(plan_exercise, form=None if log else form, just_logged=log is not None, advice=advice)
     # 200 either way: htmx swaps in the card, with its form errors when there are some.
     return render(request, "web/partials/exercise_card.html", {"card": card})
 
