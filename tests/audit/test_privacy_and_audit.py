@@ -124,3 +124,29 @@ def test_web_pages_with_health_data_are_audited(client, physio, patient):
     assert event.user == physio
     assert event.subject_patient_id == patient.id
     assert event.action == "read"
+
+
+def test_erase_and_export_cover_the_safety_hold_the_plan_context_and_the_phone(patient_client, patient, physio):
+    from plans.models import Plan, SafetyHold
+    from tests.factories import PlanFactory
+
+    plan = PlanFactory(patient=patient, physiotherapist=physio, immunosuppressed=True,
+                       clot_risk_factors=["cancer"], surgery_date=timezone.localdate())
+    patient.phone, patient.country = "+44 20 7946 0000", "GB"
+    patient.save()
+    patient_client.post("/api/v1/checkins/", {"pain_at_rest": 2, "pain_during_activity": 3, "fever": True},
+                        format="json")
+    exported = patient_client.get("/api/v1/me/export/").json()
+    assert (exported["profile"]["phone"], exported["profile"]["country"]) == ("+44 20 7946 0000", "GB")
+    [held] = exported["plans"]
+    assert held["immunosuppressed"] is True and held["clot_risk_factors"] == ["cancer"]
+    assert [h["level"] for h in held["safety_holds"]] == ["emergency"]  # fever while immunosuppressed
+
+    erased = patient_client.post("/api/v1/me/erase/", {"password": PASSWORD, "confirm": True}, format="json").json()
+    assert erased["erased"]["safety_holds"] == 1
+    assert not SafetyHold.objects.exists()
+    plan = Plan.objects.get(pk=plan.pk)
+    assert (plan.surgery_date, plan.clot_risk_factors, plan.immunosuppressed) == (None, [], False)
+    assert not plan.history.filter(immunosuppressed=True).exists()
+    user = User.objects.get(pk=patient.pk)
+    assert (user.phone, user.country) == ("", "")

@@ -103,11 +103,16 @@ def test_demo_physio_patient_dvt_checkin_and_acknowledged_alert(browser, demo):
     first_row.get_by_role("link", name="demo-patient").click()
     alert_card = page.locator("#alerts li.card").first
     expect(alert_card).to_contain_text("Get medical attention today")
+    # The card shows what the patient ticked; acknowledging records what was done.
+    expect(alert_card).to_contain_text("Answered yes:")
+    alert_card.get_by_label("What you did").select_option("called_patient")
+    alert_card.get_by_label(re.compile("^Note")).fill("Called: sent to the DVT clinic today.")
     alert_card.get_by_role("button", name=re.compile("^Acknowledge")).click()
     expect(page.locator("#alerts")).to_contain_text("Acknowledged by demo-physio")
     browser.screenshot("09-physio-alert-acknowledged")
     alert = Alert.objects.get(patient=patient, physiotherapist=physio)
     assert alert.status == AlertStatus.ACKNOWLEDGED and alert.acknowledged_by == physio
+    assert (alert.outcome, alert.outcome_note) == ("called_patient", "Called: sent to the DVT clinic today.")
 
     page.reload()
     expect(page.locator("#alerts")).to_contain_text("No open alerts.")
