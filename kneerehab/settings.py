@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from kneerehab.keys import is_real_secret_key
 
@@ -240,7 +241,8 @@ CELERY_FILESYSTEM_BROKER_DIR = Path(
     env("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / ".celery-broker"))
 )
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+FILESYSTEM_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
+if FILESYSTEM_BROKER:
     # kombu's filesystem transport: producers and consumers exchange message files
     # through one shared folder, so no broker server is needed on one machine.
     for sub in ("queue", "processed", "control"):
@@ -252,22 +254,52 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Broadcast (remote control) files; kombu would otherwise write them to ./control.
         "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
         "store_processed": False,
+        # This transport has no event loop: a worker whose prefetch window is full, or whose
+        # queues are empty, sleeps this long before it looks again (kombu's default is 1 s,
+        # which capped the worker near one task per second). Each look is one directory listing.
+        "polling_interval": env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.05),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # A worker serving several queues takes them in the order given (urgent, scheduled, bulk),
+        # not round robin.
+        "queue_order_strategy": "priority",
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing happens in request threads (after commit): with the broker down it
 # must give up quickly; the outbox rows stay pending and the sweeper sends them.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# The base of the queue names (kneerehab.urgent, kneerehab.scheduled, kneerehab.bulk; see kneerehab/celery.py).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="kneerehab")
+# Each queue with an exchange and routing key of its own name, as Celery creates them for a routed queue.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in [f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}" for kind in ("urgent", "scheduled", "bulk")]
+    # The one queue of every task before the split; the bulk worker drains what is left in it.
+    + [CELERY_TASK_DEFAULT_QUEUE]
+]
+CELERY_TASK_ROUTES = ("kneerehab.celery.route_task",)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if FILESYSTEM_BROKER:
+    # The filesystem transport deletes a message file when a worker takes it, so late
+    # acknowledgement cannot bring a message back after a crash; it would only keep the
+    # prefetch window full while tasks run. Acknowledge on start and let a worker hold a few
+    # messages ahead. What a lost message leaves undone, the rows redo: a delivery stays
+    # pending for the outbox sweeper, a reminder claim expires, a progression stays due.
+    CELERY_TASK_ACKS_LATE = False
+    CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=8)
+else:
+    # Redis hands an unacknowledged message out again (after the visibility timeout), so a
+    # task a killed worker was running is redone; one message ahead per process keeps a
+    # long bulk task from holding back the queue behind it.
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=1)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TIMEZONE = "UTC"
@@ -308,6 +340,8 @@ AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=Fa
 # --- Notifications ------------------------------------------------------
 PUSH_BACKEND = env("PUSH_BACKEND", default="kneerehab.notifications.channels.RecordingPushBackend")
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# A delivery queued for a worker is left to that message this long before the outbox sweeper queues it again.
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=180)
 
 # --- Alerts (tracker) --------------------------------------------------------
 # An urgent or emergency alert nobody acknowledged for this long is escalated to the physiotherapist and staff.

@@ -13,14 +13,14 @@ def dispatch_reminders() -> dict:
     return reminders.dispatch_due_reminders(now=timezone.now()).as_dict()
 
 
-@shared_task(acks_late=True)
+@shared_task
 def send_reminder_batch(delivery_ids: list[int]) -> dict:
     """Decide about and send a claimed batch of reminder rows at once; a repeat is harmless. Counts by outcome."""
     outcomes = reminders.deliver_reminders(ids=delivery_ids, now=timezone.now())
     return dict(Counter(outcome.status for outcome in outcomes.values()))
 
 
-@shared_task(acks_late=True)
+@shared_task
 def send_reminder(delivery_id: int) -> str:
     """Decide about and send one claimed reminder row; a repeat is harmless.
 

@@ -69,8 +69,9 @@ def celery_process(*args: str, queue: str, **extra_env: str):
 
 
 def worker(queue: str, name: str, **extra_env: str):
+    """A worker serving every queue of this base name (`queue`.urgent, .scheduled, .bulk, and `queue` itself)."""
     return celery_process(
-        "worker", "--pool", "solo", "--loglevel", "INFO", "--queues", queue,
+        "worker", "--pool", "solo", "--loglevel", "INFO",
         "--hostname", name, "--without-gossip", "--without-mingle",
         queue=queue, **extra_env,
     )

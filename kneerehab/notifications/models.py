@@ -16,6 +16,10 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
 
 
+# Kinds whose email and push go through the urgent queue, ahead of reminders and other bulk work.
+URGENT_KINDS = frozenset({NotificationKind.ALERT, NotificationKind.ESCALATION, NotificationKind.PROMPT})
+
+
 class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

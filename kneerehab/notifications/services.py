@@ -10,19 +10,39 @@ from django.utils import timezone
 from kneerehab.users.models import User
 
 from . import channels
-from .models import Channel, ChannelDelivery, ChannelDeliveryStatus, Device, Notification
+from .models import URGENT_KINDS, Channel, ChannelDelivery, ChannelDeliveryStatus, Device, Notification
 
 logger = logging.getLogger(__name__)
 
 
+def requeue_after() -> timedelta:
+    """How long a queued delivery is left to its message before the sweeper queues it again.
+
+    A delivery's `next_attempt_at` is moved this far ahead whenever a message for it is
+    queued, so the sweeper only takes what is really stuck (a lost message, a failed
+    publish, a retry that is due), not what is merely waiting in a busy queue.
+    """
+    return timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
+
+
+def _leave_for_sweeper(delivery_ids: list[int]) -> None:
+    """After a failed publish: due now, so the sweeper's next run takes them (rather than after requeue_after)."""
+    try:
+        ChannelDelivery.objects.filter(pk__in=delivery_ids, status=ChannelDeliveryStatus.PENDING).update(
+            next_attempt_at=timezone.now())
+    except Exception:  # the database may be failing too; the rows are due after requeue_after anyway
+        logger.warning("could not mark %s deliveries due for the sweeper", len(delivery_ids), exc_info=True)
+
+
 def enqueue_delivery(delivery_id: int) -> None:
-    """Hand a delivery to a worker; if the broker is unreachable the row stays pending for the sweeper."""
+    """Hand an urgent delivery to a worker; if the broker is unreachable the row stays pending for the sweeper."""
     from .tasks import deliver_notification_channel
 
     try:
         deliver_notification_channel.delay(delivery_id)
     except Exception:  # the outbox row is safe in the database; the sweeper retries
         logger.warning("could not queue channel delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+        _leave_for_sweeper([delivery_id])
 
 
 def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
@@ -51,12 +71,14 @@ def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
         wanted.append(Channel.EMAIL)
     if "push" in channels_wanted and recipient.devices.filter(active=True).exists():
         wanted.append(Channel.PUSH)
-    now = timezone.now()
+    # Queued now, the sweeper leaves them to their message for a while; stored only, it may take them at once.
+    next_attempt_at = timezone.now() + (requeue_after() if enqueue else timedelta(0))
     deliveries = ChannelDelivery.objects.bulk_create(
-        [ChannelDelivery(notification=notification, channel=c, next_attempt_at=now) for c in wanted]
+        [ChannelDelivery(notification=notification, channel=c, next_attempt_at=next_attempt_at) for c in wanted]
     )
-    for delivery in deliveries if enqueue else ():
-        transaction.on_commit(lambda pk=delivery.pk: enqueue_delivery(pk))
+    if enqueue and deliveries:
+        ids = [delivery.pk for delivery in deliveries]
+        transaction.on_commit(lambda: enqueue_deliveries(ids, urgent=kind in URGENT_KINDS))
     return notification
 
 
@@ -76,10 +98,18 @@ class NotificationRequest:
 CHANNEL_TASK_CHUNK = 500
 
 
-def enqueue_deliveries(delivery_ids: list[int]) -> None:
-    """Hand deliveries to workers in chunks; if the broker is unreachable they stay pending for the sweeper."""
+def enqueue_deliveries(delivery_ids: list[int], *, urgent: bool = False) -> None:
+    """Hand deliveries to workers; if the broker is unreachable they stay pending for the sweeper.
+
+    Urgent ones (alerts, escalations, prompts) go one message each to the urgent queue; the
+    others (reminders) in chunks to the bulk queue, one publish per chunk.
+    """
     from .tasks import deliver_notification_channels
 
+    if urgent:
+        for delivery_id in delivery_ids:
+            enqueue_delivery(delivery_id)
+        return
     for start in range(0, len(delivery_ids), CHANNEL_TASK_CHUNK):
         chunk = delivery_ids[start:start + CHANNEL_TASK_CHUNK]
         try:
@@ -87,6 +117,7 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
         except Exception:  # the outbox rows are safe in the database; the sweeper retries
             logger.warning("could not queue %s channel deliveries; the sweeper will retry",
                            len(delivery_ids) - start, exc_info=True)
+            _leave_for_sweeper(delivery_ids[start:])
             return
 
 
@@ -132,13 +163,13 @@ def notify_many(*, requests: list[NotificationRequest], channels_wanted: tuple[s
             Device.objects.filter(user_id__in={recipient_id for recipient_id, _ in created}, active=True)
             .values_list("user_id", flat=True).distinct()
         )
-    now = timezone.now()
+    next_attempt_at = timezone.now() + (requeue_after() if enqueue else timedelta(0))  # as in notify
     wanted = []
     for (recipient_id, _), pk in created.items():
         if "email" in channels_wanted and recipients[recipient_id].email:
-            wanted.append(ChannelDelivery(notification_id=pk, channel=Channel.EMAIL, next_attempt_at=now))
+            wanted.append(ChannelDelivery(notification_id=pk, channel=Channel.EMAIL, next_attempt_at=next_attempt_at))
         if recipient_id in with_device:
-            wanted.append(ChannelDelivery(notification_id=pk, channel=Channel.PUSH, next_attempt_at=now))
+            wanted.append(ChannelDelivery(notification_id=pk, channel=Channel.PUSH, next_attempt_at=next_attempt_at))
     if wanted:
         # Conflicts only if a concurrent caller's notification was counted as ours: its deliveries stand.
         ChannelDelivery.objects.bulk_create(wanted, ignore_conflicts=True)
@@ -148,7 +179,8 @@ def notify_many(*, requests: list[NotificationRequest], channels_wanted: tuple[s
                                                status=ChannelDeliveryStatus.PENDING)
                 .order_by("notification_id", "channel").values_list("pk", flat=True)
             )
-            transaction.on_commit(lambda: enqueue_deliveries(delivery_ids))
+            urgent = all(r.kind in URGENT_KINDS for r in requests)
+            transaction.on_commit(lambda: enqueue_deliveries(delivery_ids, urgent=urgent))
     return [by_key[(r.recipient.pk, r.dedupe_key)] for r in requests]
 
 
@@ -189,15 +221,27 @@ def deliver_channel(*, delivery_id: int) -> ChannelDelivery | None:
 
 
 def sweep_pending_deliveries(*, now=None, limit: int = 500) -> int:
-    """Re-queue deliveries that are due: never queued (broker was down), or waiting for a retry."""
+    """Queue again the deliveries that are due: a publish failed, a message was lost, or a retry is due.
+
+    Each one taken is claimed (`SKIP LOCKED`, so two sweepers never take the same row) and its
+    `next_attempt_at` moved `requeue_after()` ahead before it is queued: one message per pending
+    delivery per window, however often the sweeper runs and however long the queue is. A delivery
+    whose message is still waiting when the window ends gets a second one; the row decides, so
+    nothing is sent twice. Urgent kinds go to the urgent queue, the others to the bulk queue.
+    """
     now = now or timezone.now()
-    due = list(
-        ChannelDelivery.objects.filter(status=ChannelDeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in due:
-        enqueue_delivery(pk)
+    with transaction.atomic():
+        due = list(
+            ChannelDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ChannelDeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "notification__kind")[:limit]
+        )
+        if due:
+            ChannelDelivery.objects.filter(pk__in=[pk for pk, _ in due]).update(next_attempt_at=now + requeue_after())
+    # Published after the commit, so a worker that takes one at once finds the row as the sweeper left it.
+    enqueue_deliveries([pk for pk, kind in due if kind in URGENT_KINDS], urgent=True)
+    enqueue_deliveries([pk for pk, kind in due if kind not in URGENT_KINDS])
     return len(due)
 
 

@@ -7,12 +7,12 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+@shared_task
 def deliver_notification_channel(delivery_id: int) -> None:
     services.deliver_channel(delivery_id=delivery_id)
 
 
-@shared_task(acks_late=True)
+@shared_task
 def deliver_notification_channels(delivery_ids: list[int]) -> None:
     """Several deliveries in one task (queued by notify_many); each is sent, or retried later, on its own."""
     for delivery_id in delivery_ids:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kneerehab.notifications.models import ChannelDelivery, Device, Notification, PushRecord
-from kneerehab.notifications.services import sweep_pending_deliveries
+from kneerehab.notifications.services import requeue_after, sweep_pending_deliveries
 from kneerehab.notifications.tasks import deliver_notification_channel
 from kneerehab.ops.models import WorkerHeartbeat
 from kneerehab.ops.tasks import record_worker_heartbeat
@@ -54,7 +54,8 @@ def rescue(queue, channel_env, notification, push):
     """A new worker; the sweeper re-queues what is pending; then the killed task's message comes back."""
     deliveries = ChannelDelivery.objects.filter(notification=notification)
     with worker(queue, f"{queue}@rescuer", **channel_env) as rescuer, real_broker():
-        assert sweep_pending_deliveries() >= 1
+        # Its message went to the killed worker, so the row was left to it for a while; once that has passed:
+        assert sweep_pending_deliveries(now=timezone.now() + requeue_after()) >= 1
         sent = wait_for(lambda: not deliveries.exclude(status="sent").exists(), timeout=60)
         # As the broker would after the visibility timeout: the unacknowledged message again.
         deliver_notification_channel.apply_async((push.pk,), queue=queue)

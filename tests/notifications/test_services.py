@@ -43,7 +43,7 @@ def test_notify_puts_it_in_the_inbox_and_queues_each_channel_after_commit(user, 
     deliveries = {d.channel: d for d in note.deliveries.all()}
     assert set(deliveries) == {"email", "push"}
     assert all(d.status == "pending" and d.attempts == 0 for d in deliveries.values())
-    assert len(callbacks) == 2 and not mail.outbox  # nothing leaves before commit
+    assert len(callbacks) == 1 and not mail.outbox  # nothing leaves before commit (one callback for both)
     for callback in callbacks:
         callback()
     assert [m.to for m in mail.outbox] == [["sam@example.org"]]
@@ -150,20 +150,69 @@ def test_the_sweeper_takes_only_due_pending_deliveries(user, monkeypatch, time_m
     time_machine.move_to(T0, tick=False)
     queued = []
     monkeypatch.setattr(services, "enqueue_delivery", queued.append)
-    due = send(user).deliveries.get()
-    later = send(user).deliveries.get()
-    later.next_attempt_at = T0 + timedelta(minutes=5)
+    due = send(user, enqueue=False).deliveries.get()  # stored, never queued: due at once
+    later = send(user, enqueue=False).deliveries.get()
+    later.next_attempt_at = T0 + timedelta(minutes=5)  # waiting for a retry
     later.save()
-    sent = send(user).deliveries.get()
+    sent = send(user, enqueue=False).deliveries.get()
     sent.status = "sent"
     sent.save()
-    failed = send(user).deliveries.get()
+    failed = send(user, enqueue=False).deliveries.get()
     failed.status = "failed"
     failed.save()
     assert sweep_pending_deliveries(now=T0) == 1
     assert queued == [due.pk]
+    assert sweep_pending_deliveries(now=T0 + timedelta(minutes=1)) == 0  # queued a minute ago: left to its message
     assert sweep_pending_deliveries(now=T0 + timedelta(minutes=5), limit=1) == 1
-    assert sweep_pending_deliveries(now=T0 + timedelta(minutes=5)) == 2
+    assert queued == [due.pk, due.pk]  # the longest waiting first
+    assert sweep_pending_deliveries(now=T0 + timedelta(minutes=5)) == 1
+    assert queued == [due.pk, due.pk, later.pk]
+    assert sweep_pending_deliveries(now=T0 + timedelta(minutes=5)) == 0
+
+
+def test_the_sweeper_queues_one_message_per_pending_delivery_per_window(user, monkeypatch, settings, time_machine):
+    """Beat runs the sweeper every minute; a delivery whose message waits in a long queue is not queued again
+    each time, only once the window (NOTIFICATION_REQUEUE_AFTER_SECONDS) has passed."""
+    settings.NOTIFICATION_REQUEUE_AFTER_SECONDS = 180
+    time_machine.move_to(T0, tick=False)
+    queued = []
+    monkeypatch.setattr(services, "enqueue_delivery", queued.append)
+    stuck = [send(user, enqueue=False).deliveries.get().pk for _ in range(3)]  # say, the broker was down
+    for minute in range(7):  # the worker never takes the messages: each stays queued
+        sweep_pending_deliveries(now=T0 + timedelta(minutes=minute))
+    # Minutes 0, 3 and 6: one message per delivery per three-minute window, not seven.
+    assert sorted(queued) == sorted(stuck * 3)
+    assert set(ChannelDelivery.objects.values_list("next_attempt_at", flat=True)) == {T0 + timedelta(minutes=9)}
+
+
+def test_a_delivery_queued_when_it_is_stored_is_left_to_its_message_for_the_window(
+        user, monkeypatch, settings, time_machine, django_capture_on_commit_callbacks):
+    settings.NOTIFICATION_REQUEUE_AFTER_SECONDS = 180
+    time_machine.move_to(T0, tick=False)
+    queued = []
+    monkeypatch.setattr(services, "enqueue_delivery", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = send(user).deliveries.get()
+    assert queued == [delivery.pk]  # after commit, to the urgent queue
+    for seconds in (0, 60, 120, 179):
+        assert sweep_pending_deliveries(now=T0 + timedelta(seconds=seconds)) == 0
+    assert sweep_pending_deliveries(now=T0 + timedelta(seconds=180)) == 1  # its message was lost: once more
+    assert queued == [delivery.pk, delivery.pk]
+
+
+def test_the_sweeper_sends_urgent_kinds_to_the_urgent_queue_and_reminders_in_chunks_to_the_bulk_queue(
+        user, monkeypatch):
+    from kneerehab.notifications import tasks
+
+    urgent, chunks = [], []
+    monkeypatch.setattr(services, "enqueue_delivery", urgent.append)
+    monkeypatch.setattr(tasks.deliver_notification_channels, "delay", chunks.append)
+    alert = send(user, kind="alert", enqueue=False).deliveries.get()
+    escalation = send(user, kind="escalation", enqueue=False).deliveries.get()
+    reminders = [send(user, kind="reminder", enqueue=False).deliveries.get() for _ in range(2)]
+    assert sweep_pending_deliveries() == 4
+    assert sorted(urgent) == sorted([alert.pk, escalation.pk])
+    assert chunks == [[r.pk for r in reminders]]
 
 
 def test_push_goes_to_every_active_device_once(user):
