@@ -36,6 +36,7 @@ TASK_QUEUES = {
     "plans.tasks.dispatch_reminders": SCHEDULED,
     "plans.tasks.send_reminder_batch": BULK,
     "plans.tasks.send_reminder": BULK,
+    "plans.tasks.evaluate_due_progressions": BULK,
     "plans.tasks.evaluate_patient_progression": BULK,
     "plans.tasks.evaluate_plan_progression": BULK,
 }

@@ -325,6 +325,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.escalate_overdue_alerts",
         "schedule": 60.0,
     },
+    "progression-sweep": {
+        "task": "plans.tasks.evaluate_due_progressions",
+        "schedule": env.float("PROGRESSION_SWEEP_INTERVAL_SECONDS", default=15.0),
+        # A sweep still waiting when the next is sent is dropped: one catches up with all that is due.
+        "options": {"expires": env.float("PROGRESSION_SWEEP_INTERVAL_SECONDS", default=15.0)},
+    },
 }
 
 # --- Audit ----------------------------------------------------------------
@@ -346,6 +352,11 @@ NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS
 # --- Alerts (tracker) --------------------------------------------------------
 # An urgent or emergency alert nobody acknowledged for this long is escalated to the physiotherapist and staff.
 ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=120)
+
+# --- Progression (plans) ------------------------------------------------------
+# A check-in or log asks for its plan to be re-evaluated this long afterwards; the records that arrive
+# meanwhile are covered by the same evaluation (one pending per plan).
+PROGRESSION_DEBOUNCE_SECONDS = env.int("PROGRESSION_DEBOUNCE_SECONDS", default=30)
 
 # --- Reminders (plans.reminders) --------------------------------------------
 # A slot missed by less than this (the service was down) is still sent; an older one is skipped.

@@ -78,6 +78,21 @@ class Plan(models.Model):
         return f"{self.condition} plan for {self.patient} ({self.status})"
 
 
+class ProgressionDue(models.Model):
+    """A plan whose progression is to be re-evaluated, and from when: at most one row per plan.
+
+    Check-ins and exercise logs insert it (keeping an earlier due time), the
+    progression sweep claims and deletes it, then evaluates the plan once for
+    however many records arrived meanwhile.
+    """
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, primary_key=True, related_name="progression_due")
+    due_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"progression of plan {self.plan_id} due at {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
 class PlanExercise(Dose):
     """An exercise prescribed on a plan for one phase, copied from the path and possibly re-dosed."""
 

@@ -3,7 +3,8 @@ import logging
 import re
 from datetime import date, datetime, time, timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from .models import (
     PlanExercise,
     PlanStatus,
     Progression,
+    ProgressionDue,
     SafetyHold,
 )
 from .progression import HOLD_FINDING, Evaluation, evaluate
@@ -519,3 +521,64 @@ def safety_hold_clear(*, plan: Plan, cleared_by: User, note: str, now: datetime 
     if locked.status == PlanStatus.ACTIVE:
         plan_evaluate_progression(plan=locked, now=now)
     return hold
+
+
+# --- coalesced re-evaluation after check-ins and logs ---------------------------------------
+
+def _debounce_until(now: datetime | None) -> datetime:
+    return (now or timezone.now()) + timedelta(seconds=settings.PROGRESSION_DEBOUNCE_SECONDS)
+
+
+def progression_request(*, plan_id: int, now: datetime | None = None) -> None:
+    """Ask for one plan to be re-evaluated after the debounce (an exercise log). A pending request stands."""
+    ProgressionDue.objects.bulk_create([ProgressionDue(plan_id=plan_id, due_at=_debounce_until(now))],
+                                       ignore_conflicts=True)
+
+
+def progression_request_for_patient(*, patient_id: int, now: datetime | None = None) -> None:
+    """Ask for every active plan of a patient to be re-evaluated after the debounce (a check-in).
+
+    One statement inside the check-in's transaction (INSERT … SELECT … ON CONFLICT DO NOTHING,
+    which SQLite and PostgreSQL both speak): a plan already waiting keeps its earlier due time, so
+    a stream of check-ins never postpones its evaluation, and never adds a second one.
+    """
+    due, plan = ProgressionDue._meta, Plan._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {due.db_table} (plan_id, due_at) "  # noqa: S608 (table names from the models)
+            f"SELECT id, %s FROM {plan.db_table} WHERE patient_id = %s AND status = %s "
+            "ON CONFLICT (plan_id) DO NOTHING",
+            [connection.ops.adapt_datetimefield_value(_debounce_until(now)), patient_id, PlanStatus.ACTIVE],
+        )
+
+
+def plans_evaluate_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Evaluate the plans whose re-evaluation is due (run by beat); returns how many were evaluated.
+
+    Each plan is locked (`SKIP LOCKED`: a plan being changed, or taken by a second sweep running at
+    once, is left for the next run), its request deleted, and the plan evaluated in that transaction,
+    as of that moment, so every check-in or log stored before is seen. The plan is locked before its
+    request, the order in which a check-in meets them, so the two never wait on each other in a
+    circle. A record stored while the evaluation runs makes a new request for a later sweep. A
+    failing evaluation is logged and not retried, as before: the next record asks again.
+    """
+    now = now or timezone.now()
+    plan_ids = list(ProgressionDue.objects.filter(due_at__lte=now).order_by("due_at")
+                    .values_list("plan_id", flat=True)[:limit])
+    evaluated = 0
+    for plan_id in plan_ids:
+        with transaction.atomic():
+            plan = (Plan.objects.select_for_update(no_key=True, of=("self",), skip_locked=True)
+                    .select_related("patient", "condition").filter(pk=plan_id).first())
+            if plan is None:  # being changed right now (or gone): the next sweep takes it
+                continue
+            deleted, _ = ProgressionDue.objects.filter(plan_id=plan_id, due_at__lte=now).delete()
+            if not deleted:  # another sweep took it just before
+                continue
+            try:
+                with transaction.atomic():
+                    if plan_evaluate_progression(plan=plan) is not None:
+                        evaluated += 1
+            except Exception:
+                logger.exception("progression evaluation of plan %s failed", plan_id)
+    return evaluated

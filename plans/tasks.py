@@ -30,8 +30,16 @@ def send_reminder(delivery_id: int) -> str:
 
 
 @shared_task
+def evaluate_due_progressions() -> int:
+    """Run by beat (PROGRESSION_SWEEP_INTERVAL_SECONDS): evaluate the plans whose re-evaluation is due."""
+    return services.plans_evaluate_due(now=timezone.now())
+
+
+@shared_task
 def evaluate_patient_progression(patient_id: int) -> int:
-    """Re-evaluate a patient's active plans after a check-in, as of now; returns how many were evaluated.
+    """Re-evaluate a patient's active plans, as of now; returns how many were evaluated.
+
+    Check-ins no longer queue this (they request a coalesced evaluation); it stays for messages queued before.
 
     Safe to run twice or late: each plan is evaluated under its row lock from what is stored when it runs.
     """
@@ -40,6 +48,9 @@ def evaluate_patient_progression(patient_id: int) -> int:
 
 @shared_task
 def evaluate_plan_progression(plan_id: int) -> str:
-    """Re-evaluate one plan after an exercise log, as of now; returns the suggestion ("" if not active)."""
+    """Re-evaluate one plan, as of now; returns the suggestion ("" if not active).
+
+    Exercise logs no longer queue this (they request a coalesced evaluation); it stays for messages queued before.
+    """
     evaluation = services.plan_reevaluate(plan_id=plan_id)
     return evaluation.suggestion if evaluation is not None else ""

@@ -18,6 +18,7 @@ EXPECTED = {
     "kneerehab.notifications.tasks.deliver_notification_channels": BULK,
     "plans.tasks.send_reminder_batch": BULK,
     "plans.tasks.send_reminder": BULK,
+    "plans.tasks.evaluate_due_progressions": BULK,
     "plans.tasks.evaluate_patient_progression": BULK,
     "plans.tasks.evaluate_plan_progression": BULK,
 }

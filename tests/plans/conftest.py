@@ -1,9 +1,11 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.test import TestCase
+from django.utils import timezone
 
-from plans.services import plan_create
+from plans.services import plan_create, plans_evaluate_due
 from tests.factories import make_path
 from tracker.models import CheckIn, ExerciseLog
 from tracker.signals import checkin_recorded, exercise_logged
@@ -25,12 +27,16 @@ def make_plan(physio, patient, meniscus):
     return make
 
 
+def sweep_progression() -> int:
+    """Run the progression sweep as beat would once the debounce has passed; evaluations are as of now."""
+    return plans_evaluate_due(now=timezone.now() + timedelta(seconds=settings.PROGRESSION_DEBOUNCE_SECONDS))
+
+
 def record_checkin(patient, recorded_at: datetime, *, pain_at_rest=1, pain_during_activity=2, swelling="none",
                    **flags) -> CheckIn:
     """Store a check-in as the tracker would (without screening) and tell the listeners, as its service does.
 
-    The listeners queue the progression re-evaluation on commit; the test's transaction never commits, so
-    the callbacks are run here, as a real commit would (Celery runs eagerly in tests).
+    The listeners ask for a re-evaluation of the patient's plans; the sweep then runs it, as beat would.
     """
     with TestCase.captureOnCommitCallbacks(execute=True):
         checkin = CheckIn.objects.create(
@@ -38,6 +44,7 @@ def record_checkin(patient, recorded_at: datetime, *, pain_at_rest=1, pain_durin
             pain_during_activity=pain_during_activity, swelling=swelling, **flags,
         )
         checkin_recorded.send(sender=CheckIn, checkin=checkin)
+    sweep_progression()
     return checkin
 
 
@@ -48,6 +55,7 @@ def record_log(plan_exercise, day: date, *, pain_during=1) -> ExerciseLog:
             sets_done=plan_exercise.sets, reps_done=plan_exercise.reps, pain_during=pain_during,
         )
         exercise_logged.send(sender=ExerciseLog, log=log)
+    sweep_progression()
     return log
 
 

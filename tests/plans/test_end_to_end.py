@@ -3,11 +3,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from conditions.models import Condition
 from plans.models import Plan
 from plans.services import plan_create
+from plans.tasks import evaluate_due_progressions
 from tests.factories import PASSWORD, PhysiotherapistFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,8 +67,8 @@ def test_physio_adds_a_patient_assigns_a_meniscus_plan_and_takes_it_to_completio
             assert mid["logged_sessions"] == session + 1
             assert mid["done"] is (session + 1 == first["times_per_day"])
 
-        # Five good days of check-ins and every session: the plan suggests moving on. Each record queues the
-        # plan's re-evaluation on commit; the test's transaction never commits, so the callbacks are run here.
+        # Five good days of check-ins and every session: the plan suggests moving on. Each record asks for the
+        # plan's re-evaluation; beat's progression sweep runs it once the debounce has passed.
         for day in range(6):
             clock.move_to(START + timedelta(days=day, hours=10))
             maria = signed_in("maria", "knee-better-by-summer")
@@ -81,6 +83,8 @@ def test_physio_adds_a_patient_assigns_a_meniscus_plan_and_takes_it_to_completio
                 checkin = ok(maria.post("/api/v1/checkins/", {
                     "pain_at_rest": 1, "pain_during_activity": 2, "swelling": "mild"}, format="json"), 201)
             assert checkin["prompt"]["level"] == "none"
+            clock.shift(timedelta(seconds=settings.PROGRESSION_DEBOUNCE_SECONDS))
+            assert evaluate_due_progressions.delay().get() == 1  # one evaluation for the day's records
 
         physio = signed_in("dr-silva", PASSWORD)
         seen = ok(physio.get(f"/api/v1/plans/{plan['id']}/"))

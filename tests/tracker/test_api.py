@@ -339,14 +339,17 @@ def test_the_schema_documents_the_tracker_endpoints(api_client):
 
 # Every query of a check-in on PostgreSQL or SQLite, with force_authenticate (a real request adds the JWT
 # user lookup). Lower these when the create path gets cheaper; never raise them.
-# Benign (prompt none): plans, history, insert, its history row, the listeners' savepoint (2), the audit row,
-# and the two statements of the test's savepoint that stands in for the request's transaction.
-CHECKIN_CREATE_QUERIES = 9
+# Benign (prompt none): plans, history, insert, its history row, the listeners' savepoint (2) and in it the
+# request for a progression re-evaluation (one INSERT … SELECT, in place of a broker publish per check-in
+# after commit), the audit row, and the two statements of the test's savepoint that stands in for the
+# request's transaction.
+CHECKIN_CREATE_QUERIES = 10
 # A red flag with one physiotherapist adds the caseload, the alert and its history row, the physiotherapist's
 # inbox item and email outbox row, and the patient's inbox item (notify reads for a duplicate first and
 # writes in a savepoint); and (issue 12) the patient's open alerts (a repeat updates one instead of raising
-# another), the running plans with their open safety holds, and the insert of the hold.
-URGENT_CHECKIN_CREATE_QUERIES = 25
+# another), the running plans with their open safety holds, and the insert of the hold; and, as for a benign
+# one, the request for a progression re-evaluation.
+URGENT_CHECKIN_CREATE_QUERIES = 26
 
 
 def _queries_of_a_checkin(physio, days_of_history: int, body: dict, level: str) -> int:

@@ -40,6 +40,7 @@ def test_patient_pages_are_forbidden_to_a_physiotherapist(physio_web):
 
 def test_caseload_is_triaged_by_risk(catalog, physio, physio_web, django_capture_on_commit_callbacks):
     from plans.services import plan_create
+    from tests.plans.conftest import sweep_progression
 
     def on_caseload(name):
         return PatientFactory(username=name, physiotherapists=[physio])
@@ -52,12 +53,13 @@ def test_caseload_is_triaged_by_risk(catalog, physio, physio_web, django_capture
     # Not on this caseload: never listed, whatever their alerts.
     stranger = PatientFactory(username="stranger", physiotherapists=[PhysiotherapistFactory()])
     checkin(stranger, trouble_breathing=True)
-    # Worsening: pain rising over the check-ins of the plan's phase. The plan is re-evaluated after each
-    # check-in commits (a queued task); the test's transaction never commits, so the callbacks are run here.
+    # Worsening: pain rising over the check-ins of the plan's phase. The check-ins ask for the plan to be
+    # re-evaluated; beat's progression sweep does it once the debounce has passed.
     plan_create(physiotherapist=physio, patient_id=worse.pk, condition_slug="meniscus-tear")
     for rest in (1, 3, 5):
         with django_capture_on_commit_callbacks(execute=True):
             checkin(worse, pain_at_rest=rest, swelling="none")
+    assert sweep_progression() == 1
 
     order = caseload_order(physio_web)
     assert order[:3] == ["emergency", "urgent", "worse"]
