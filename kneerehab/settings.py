@@ -307,6 +307,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # How long /healthz waits for the broker before reporting it down.
 BROKER_HEALTH_TIMEOUT_SECONDS = env.float("BROKER_HEALTH_TIMEOUT_SECONDS", default=2.0)
+# /healthz says "degraded" when the newest worker heartbeat (beat sends one a minute) or beat's last
+# run is older than these, or when an urgent email or push has been waiting longer than the last.
+HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=180)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=180)
+HEALTH_URGENT_DELIVERY_MAX_AGE_SECONDS = env.int("HEALTH_URGENT_DELIVERY_MAX_AGE_SECONDS", default=120)
+# Beat saves each periodic task's last run as soon as it sends it (not every 3 minutes), so /healthz
+# can tell when beat last ran.
+CELERY_BEAT_SYNC_EVERY = 1
 # Periodic work; beat (DatabaseScheduler) stores these rows and triggers them.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {

@@ -1,11 +1,44 @@
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from kneerehab.notifications.services import notify
 from kneerehab.ops import selectors
+from kneerehab.ops.models import WorkerHeartbeat
+from tests.factories import PatientFactory, PhysiotherapistFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_is_200_when_database_and_broker_answer(client):
+def beat_ran(ago: timedelta) -> None:
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.update_or_create(name="worker-heartbeat", defaults={
+        "task": "kneerehab.ops.tasks.record_worker_heartbeat", "interval": every_minute,
+        "last_run_at": timezone.now() - ago})
+
+
+def worker_seen(ago: timedelta, hostname: str = "worker@host") -> None:
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now() - ago})
+
+
+@pytest.fixture
+def background_alive():
+    """Beat sent the heartbeat 20 s ago and a worker ran it."""
+    beat_ran(timedelta(seconds=20))
+    worker_seen(timedelta(seconds=19))
+
+
+@pytest.fixture
+def staff_client():
+    staff = Client()
+    staff.force_login(PhysiotherapistFactory(is_staff=True))
+    return staff
+
+
+def test_healthz_is_200_when_database_and_broker_answer(client, background_alive):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -43,3 +76,63 @@ def test_database_status_reports_a_real_failure(monkeypatch):
 
     monkeypatch.setattr(connection, "cursor", broken_cursor)
     assert selectors.database_status() == {"ok": False, "error": "OperationalError"}
+
+
+# --- background work ------------------------------------------------------------------------
+
+def test_healthz_is_degraded_with_a_stale_worker_heartbeat_and_says_which_part_to_staff_only(
+        client, staff_client, background_alive):
+    worker_seen(timedelta(minutes=4))  # the worker stopped (or its queue is stuck) four minutes ago
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 503
+    assert anonymous.json()["status"] == "degraded"
+    assert anonymous.json()["failing"] == []  # database and broker answer
+    assert "background" not in anonymous.json()
+
+    staff = staff_client.get("/healthz")
+    assert staff.status_code == 503
+    background = staff.json()["background"]
+    assert background["late"] == ["worker"]
+    assert background["checks"]["worker"]["age_seconds"] == pytest.approx(240, abs=5)
+    assert background["checks"]["worker"]["max_age_seconds"] == 180
+
+
+def test_the_thresholds_are_settings(client, background_alive, settings):
+    worker_seen(timedelta(minutes=4))
+    settings.HEALTH_WORKER_MAX_AGE_SECONDS = 300
+    assert client.get("/healthz").status_code == 200
+
+
+def test_the_newest_heartbeat_of_any_worker_counts(client, background_alive):
+    worker_seen(timedelta(hours=3), hostname="old-worker@gone")
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_healthz_is_degraded_when_no_worker_was_ever_seen(staff_client):
+    beat_ran(timedelta(seconds=5))
+    response = staff_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["background"]["late"] == ["worker"]
+    assert response.json()["background"]["checks"]["worker"]["at"] is None
+
+
+def test_healthz_is_degraded_when_beat_has_gone_quiet(staff_client, background_alive):
+    beat_ran(timedelta(minutes=5))
+    response = staff_client.get("/healthz")
+    assert (response.status_code, response.json()["status"]) == (503, "degraded")
+    assert response.json()["background"]["late"] == ["beat"]
+
+
+def test_healthz_is_degraded_while_an_urgent_email_waits_too_long(staff_client, background_alive, time_machine):
+    physio = PhysiotherapistFactory(email="physio@example.org")
+    time_machine.move_to(timezone.now() - timedelta(minutes=3), tick=False)
+    notify(recipient=physio, kind="alert", title="Urgent: check-in", body="Fever.", enqueue=False)
+    notify(recipient=PatientFactory(email="p@example.org"), kind="reminder", title="Exercises", body="Two.",
+           enqueue=False)
+    time_machine.move_to(timezone.now() + timedelta(minutes=3) - timedelta(seconds=90), tick=False)
+    assert staff_client.get("/healthz").status_code == 200  # waiting 90 s: within the two minutes
+    time_machine.move_to(timezone.now() + timedelta(seconds=60), tick=False)
+    response = staff_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["background"]["late"] == ["urgent_deliveries"]
+    assert response.json()["background"]["checks"]["urgent_deliveries"]["age_seconds"] == 150
