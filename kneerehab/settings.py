@@ -244,7 +244,9 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 FILESYSTEM_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
 if FILESYSTEM_BROKER:
     # kombu's filesystem transport: producers and consumers exchange message files
-    # through one shared folder, so no broker server is needed on one machine.
+    # through one shared folder, so no broker server is needed on one machine. Ours
+    # writes each message under a temporary name and renames it into place.
+    CELERY_BROKER_TRANSPORT = "kneerehab.filesystem_broker:Transport"
     for sub in ("queue", "processed", "control"):
         (CELERY_FILESYSTEM_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

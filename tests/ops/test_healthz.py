@@ -52,6 +52,8 @@ def test_healthz_is_503_naming_the_broker_when_it_is_down(client, monkeypatch, s
     from kneerehab.celery import app
 
     monkeypatch.setitem(app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
+    # The embedded settings name the filesystem transport class, which would win over the URL's scheme.
+    monkeypatch.setitem(app.conf, "CELERY_BROKER_TRANSPORT", None)
     settings.BROKER_HEALTH_TIMEOUT_SECONDS = 0.5
     response = client.get("/healthz")
     assert response.status_code == 503

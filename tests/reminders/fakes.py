@@ -32,12 +32,15 @@ def _forget_broker_connections() -> None:
 def dead_broker():
     """Publish to a broker that refuses connections (tasks are not run in-process meanwhile)."""
     original_url = celery_app.conf.broker_url
+    original_transport = celery_app.conf.broker_transport
     original_eager = celery_app.conf.task_always_eager
     original_env = os.environ.get("CELERY_BROKER_URL")
     # Celery reads the CELERY_BROKER_URL environment variable before its configuration, and the configuration
-    # under the namespaced keys (Django settings define CELERY_BROKER_URL and CELERY_TASK_ALWAYS_EAGER).
+    # under the namespaced keys (Django settings define CELERY_BROKER_URL and CELERY_TASK_ALWAYS_EAGER). The
+    # embedded settings also name the filesystem transport's class, which would win over the URL's scheme.
     os.environ["CELERY_BROKER_URL"] = DEAD_BROKER_URL
-    celery_app.conf.update(CELERY_BROKER_URL=DEAD_BROKER_URL, CELERY_TASK_ALWAYS_EAGER=False)
+    celery_app.conf.update(CELERY_BROKER_URL=DEAD_BROKER_URL, CELERY_BROKER_TRANSPORT=None,
+                           CELERY_TASK_ALWAYS_EAGER=False)
     _forget_broker_connections()
     try:
         assert celery_app.connection_for_write().as_uri() == DEAD_BROKER_URL
@@ -47,5 +50,6 @@ def dead_broker():
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
             os.environ["CELERY_BROKER_URL"] = original_env
-        celery_app.conf.update(CELERY_BROKER_URL=original_url, CELERY_TASK_ALWAYS_EAGER=original_eager)
+        celery_app.conf.update(CELERY_BROKER_URL=original_url, CELERY_BROKER_TRANSPORT=original_transport,
+                               CELERY_TASK_ALWAYS_EAGER=original_eager)
         _forget_broker_connections()
