@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint check bench bootstrap clean
+.PHONY: run test lint check bench bench-background bootstrap clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
 	  || { echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Background work under load on the embedded default (bench/background.py; README "Performance").
+# BENCH_ARGS=--scaled for PostgreSQL + Redis (drops and re-creates the database kneerehab_background).
+bench-background: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.background $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .celery-broker .pytest_cache node_modules
