@@ -80,3 +80,24 @@ def test_a_delivery_another_worker_is_sending_is_still_skipped():
     delivery.refresh_from_db()
     assert delivery.status == ChannelDeliveryStatus.PENDING and delivery.attempts == 0
     assert not mail.outbox
+
+
+def test_sweepers_running_at_once_queue_each_due_delivery_once(monkeypatch):
+    from kneerehab.notifications import services
+    from kneerehab.notifications.services import sweep_pending_deliveries
+    from tests.concurrency import run_together
+
+    physio = PhysiotherapistFactory(email="physio@example.org")
+    deliveries = [notify(recipient=physio, kind="alert", title=f"Alert {n}", body="Fever.", enqueue=False)
+                  .deliveries.get().pk for n in range(8)]
+    queued, lock = [], threading.Lock()
+
+    def record(pk):
+        with lock:
+            queued.append(pk)
+
+    monkeypatch.setattr(services, "enqueue_delivery", record)
+    results = run_together(4, lambda _: sweep_pending_deliveries(limit=3))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len(queued) == len(set(queued)) == sum(results)  # no delivery queued by two sweepers
+    assert set(queued) <= set(deliveries)
