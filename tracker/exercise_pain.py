@@ -28,7 +28,8 @@ def exercise_advice(pain_during: int) -> str:
     return ""
 
 
-def exercise_pain_prompt(*, pain_during: int, exercise_name: str, has_physiotherapist: bool) -> dict:
+def exercise_pain_prompt(*, pain_during: int, exercise_name: str, has_physiotherapist: bool,
+                         staff_told: bool = False) -> dict:
     """The prompt a very painful session gets ({} below SEVERE_PAIN): {level, message, reasons}."""
     if pain_during < SEVERE_PAIN:
         return {}
@@ -36,6 +37,7 @@ def exercise_pain_prompt(*, pain_during: int, exercise_name: str, has_physiother
               "pain. Stop your exercises and get medical attention today.")
     return {
         "level": PromptLevel.URGENT.value,
-        "message": prompt_message(PromptLevel.URGENT, has_physiotherapist=has_physiotherapist),
+        "message": prompt_message(PromptLevel.URGENT, has_physiotherapist=has_physiotherapist,
+                                  staff_told=staff_told),
         "reasons": [{"code": SEVERE_EXERCISE_PAIN_CODE, "message": reason}],
     }

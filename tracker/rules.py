@@ -574,6 +574,8 @@ LEVEL_MESSAGES = {
     ),
 }
 PHYSIOTHERAPIST_TOLD = "We have let your physiotherapist know."
+# When the patient has no active physiotherapist, an urgent or emergency prompt reaches the clinic's staff.
+CLINIC_TEAM_TOLD = "We have let the clinic team know."
 NOT_A_DIAGNOSIS = (
     "kneerehab is a support tool, not a diagnosis: if you feel unwell or are worried, seek medical help "
     "whatever this app says."

@@ -18,6 +18,7 @@ from typing import Protocol
 from .models import PromptLevel, Swelling
 from .questions import QUESTIONS
 from .rules import (
+    CLINIC_TEAM_TOLD,
     FLAG_WORDS,
     LEVEL_MESSAGES,
     METRIC_WORDS,
@@ -412,10 +413,13 @@ def screen(checkin: CheckInLike, context: ScreeningContext) -> Prompt:
                   reasons=ordered)
 
 
-def prompt_message(level: str, *, has_physiotherapist: bool) -> str:
+def prompt_message(level: str, *, has_physiotherapist: bool, staff_told: bool = False) -> str:
+    """The prompt's top-level message: what to do now, who was told, and that this is not a diagnosis."""
     parts = [LEVEL_MESSAGES[level]]
     if level != PromptLevel.NONE and has_physiotherapist:
         parts.append(PHYSIOTHERAPIST_TOLD)
+    elif level != PromptLevel.NONE and staff_told:
+        parts.append(CLINIC_TEAM_TOLD)
     parts.append(NOT_A_DIAGNOSIS)
     return " ".join(parts)
 

@@ -161,7 +161,8 @@ def _checkin_store(*, patient: User, data: dict, client_id: uuid.UUID | None, id
         physiotherapists = list(patient.physiotherapists.filter(is_active=True))
         recipients = physiotherapists or alert_recipients_without_physiotherapist(level=prompt.level)
         as_staff = not physiotherapists
-        message = prompt_message(prompt.level, has_physiotherapist=bool(physiotherapists))
+        message = prompt_message(prompt.level, has_physiotherapist=bool(physiotherapists),
+                                 staff_told=as_staff and bool(recipients))
         prompt = dataclasses.replace(prompt, message=with_emergency_number(message, prompt.level, emergency))
     checkin.prompt_level = prompt.level
     checkin.prompt = {**prompt.as_dict(), "emergency_number": emergency.as_dict()}
@@ -419,10 +420,11 @@ def _screen_exercise_pain(log: ExerciseLog) -> tuple[list[User], bool]:
     if log.pain_during < SEVERE_PAIN:
         return [], False
     physiotherapists = list(patient.physiotherapists.filter(is_active=True))
+    recipients = physiotherapists or alert_recipients_without_physiotherapist(level=PromptLevel.URGENT)
     prompt = exercise_pain_prompt(pain_during=log.pain_during, exercise_name=log.plan_exercise.exercise.name,
-                                  has_physiotherapist=bool(physiotherapists))
+                                  has_physiotherapist=bool(physiotherapists),
+                                  staff_told=not physiotherapists and bool(recipients))
     log.prompt = {**prompt, "emergency_number": emergency_number_for(patient).as_dict()}
-    recipients = physiotherapists or alert_recipients_without_physiotherapist(level=prompt["level"])
     return recipients, not physiotherapists
 
 

@@ -27,11 +27,6 @@ class User(AbstractUser):
         help_text="ISO 3166-1 alpha-2 code, for the emergency number; empty means the time zone's country.",
     )
     phone = models.CharField(max_length=32, blank=True, help_text="So a clinician can call back.")
-    country = models.CharField(
-        max_length=2, blank=True,
-        help_text="ISO 3166-1 alpha-2 code, for the emergency number; empty means the time zone's country.",
-    )
-    phone = models.CharField(max_length=32, blank=True, help_text="So a clinician can call back.")
     # Reminder preferences. Quiet hours are local times; both empty means none.
     reminders_enabled = models.BooleanField(default=True)
     quiet_hours_start = models.TimeField(null=True, blank=True)

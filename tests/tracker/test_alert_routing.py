@@ -48,6 +48,9 @@ def test_a_patient_without_a_physiotherapist_reaches_staff(staff, answers):
     [note] = alert_notes(staff)
     assert "no active physiotherapist" in note.body
     assert note.link == f"/admin/tracker/alert/{alert.pk}/change/"
+    # The patient is told who was told.
+    assert "We have let the clinic team know." in checkin["prompt"]["message"]
+    assert "physiotherapist know" not in checkin["prompt"]["message"]
 
 
 def test_an_inactive_physiotherapist_does_not_count(staff):
