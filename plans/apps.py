@@ -2,9 +2,7 @@ from django.apps import AppConfig
 
 
 class PlansConfig(AppConfig):
+    """Plans know nothing of check-ins and logs: the tracker asks them to re-evaluate progression."""
+
     name = "plans"
     verbose_name = "Rehabilitation plans"
-
-    def ready(self):
-        # Listen to the tracker: check-ins and exercise logs re-evaluate phase progression.
-        from . import receivers  # noqa: F401

@@ -17,14 +17,13 @@ from kneerehab.notifications.services import notify
 from kneerehab.users.emergency import EmergencyNumber, emergency_call_sentence, emergency_number_for
 from kneerehab.users.models import User
 from plans.models import PlanExercise, PlanStatus
-from plans.services import safety_holds_place
+from plans.services import progression_request, progression_request_for_patient, safety_holds_place
 
 from .exercise_pain import exercise_pain_prompt
 from .models import SYMPTOM_FLAGS, Alert, AlertOutcome, AlertStatus, CheckIn, ExerciseLog, PromptLevel, Swelling
 from .rules import LEVEL_MESSAGES, SEVERE_PAIN
 from .screening import prompt_message, screen
 from .selectors import running_plans, screening_context
-from .signals import checkin_recorded, exercise_logged
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +35,18 @@ CHECKIN_DEFAULTS = {"swelling": Swelling.NONE, "notes": "", "morning_pain": None
 ESCALATING_LEVELS = (PromptLevel.URGENT, PromptLevel.EMERGENCY)
 
 
-def _send_robust(signal, **kwargs) -> None:
-    """Let listeners (plan progression) react inside our transaction without being able to lose the record.
+def _ask_progression(request, **kwargs) -> None:
+    """Ask plans to re-evaluate progression, inside our transaction, without being able to lose the record.
 
-    The savepoint undoes whatever a failing listener wrote; the check-in, its
-    prompt and its alerts stay. A failure is logged loudly.
+    The tracker stands above plans, so it calls plans' service itself (plans knows nothing of check-ins and
+    logs). The savepoint undoes whatever a failing request wrote; the record, its prompt and its alerts
+    stay. A failure is logged loudly.
     """
     try:
         with transaction.atomic():
-            signal.send(**kwargs)
+            request(**kwargs)
     except Exception:
-        logger.exception("a listener of %s failed; the record was stored anyway", kwargs)
+        logger.exception("asking for a progression re-evaluation failed (%s); the record was stored anyway", kwargs)
 
 
 # --- check-ins ---------------------------------------------------------------------
@@ -175,7 +175,7 @@ def _checkin_store(*, patient: User, data: dict, client_id: uuid.UUID | None, id
                            advice=prompt.message, checkin=checkin)
     if prompt.level != PromptLevel.NONE:
         _notify_patient_of_prompt(checkin)
-    _send_robust(checkin_recorded, sender=CheckIn, checkin=checkin)
+    _ask_progression(progression_request_for_patient, patient_id=patient.pk)
     return checkin
 
 
@@ -483,7 +483,7 @@ def exercise_log_create(*, patient: User, plan_exercise_id: int, sets_done: int,
             log.save()
             if log.prompt:
                 _act_on_exercise_pain(log, recipients=recipients, as_staff=as_staff)
-            _send_robust(exercise_logged, sender=ExerciseLog, log=log)
+            _ask_progression(progression_request, plan_id=plan_exercise.plan_id)
     except IntegrityError:
         replay = _log_replay(patient=patient, client_id=client_id, wanted=wanted) if client_id else None
         if replay is None:

@@ -5,10 +5,9 @@ from django.conf import settings
 from django.test import TestCase
 from django.utils import timezone
 
-from plans.services import plan_create, plans_evaluate_due
+from plans.services import plan_create, plans_evaluate_due, progression_request, progression_request_for_patient
 from tests.factories import make_path
 from tracker.models import CheckIn, ExerciseLog
-from tracker.signals import checkin_recorded, exercise_logged
 
 
 @pytest.fixture
@@ -34,16 +33,15 @@ def sweep_progression() -> int:
 
 def record_checkin(patient, recorded_at: datetime, *, pain_at_rest=1, pain_during_activity=2, swelling="none",
                    **flags) -> CheckIn:
-    """Store a check-in as the tracker would (without screening) and tell the listeners, as its service does.
-
-    The listeners ask for a re-evaluation of the patient's plans; the sweep then runs it, as beat would.
+    """Store a check-in as the tracker would (without screening) and ask for a re-evaluation of the patient's
+    plans, as its service does; the sweep then runs it, as beat would.
     """
     with TestCase.captureOnCommitCallbacks(execute=True):
         checkin = CheckIn.objects.create(
             patient=patient, recorded_at=recorded_at, pain_at_rest=pain_at_rest,
             pain_during_activity=pain_during_activity, swelling=swelling, **flags,
         )
-        checkin_recorded.send(sender=CheckIn, checkin=checkin)
+        progression_request_for_patient(patient_id=patient.pk)
     sweep_progression()
     return checkin
 
@@ -54,7 +52,7 @@ def record_log(plan_exercise, day: date, *, pain_during=1) -> ExerciseLog:
             patient_id=plan_exercise.plan.patient_id, plan_exercise=plan_exercise, date=day,
             sets_done=plan_exercise.sets, reps_done=plan_exercise.reps, pain_during=pain_during,
         )
-        exercise_logged.send(sender=ExerciseLog, log=log)
+        progression_request(plan_id=plan_exercise.plan_id)
     sweep_progression()
     return log
 

@@ -17,9 +17,9 @@ from tests.factories import (
     PlanExerciseFactory,
     PlanFactory,
 )
+from tracker import services
 from tracker.models import Alert, AlertStatus, CheckIn, ExerciseLog, PromptLevel
 from tracker.services import alert_acknowledge, checkin_create, checkin_fingerprint, exercise_log_create
-from tracker.signals import checkin_recorded, exercise_logged
 
 pytestmark = pytest.mark.django_db
 
@@ -199,19 +199,16 @@ def test_a_patient_with_no_physiotherapist_gets_the_prompt_and_no_alert():
     assert "physiotherapist know" not in checkin.prompt["message"]
 
 
-def test_listeners_hear_of_the_checkin_inside_the_transaction_and_cannot_lose_it(patient):
+def test_progression_is_asked_for_inside_the_transaction_and_cannot_lose_the_checkin(patient, monkeypatch):
     heard = []
 
-    def listener(sender, checkin, **kwargs):
-        heard.append(CheckIn.objects.filter(pk=checkin.pk).exists())
-        raise RuntimeError("a broken listener")
+    def broken_request(*, patient_id):
+        heard.append((patient_id, CheckIn.objects.filter(patient_id=patient_id).exists()))
+        raise RuntimeError("a broken progression request")
 
-    checkin_recorded.connect(listener, dispatch_uid="test-broken")
-    try:
-        checkin, _ = checkin_create(patient=patient, data=benign(fever=True))
-    finally:
-        checkin_recorded.disconnect(dispatch_uid="test-broken")
-    assert heard == [True]
+    monkeypatch.setattr(services, "progression_request_for_patient", broken_request)
+    checkin, _ = checkin_create(patient=patient, data=benign(fever=True))
+    assert heard == [(patient.pk, True)]
     assert CheckIn.objects.filter(pk=checkin.pk, prompt_level="urgent").exists()
 
 
@@ -274,19 +271,16 @@ def test_another_patients_or_an_inactive_plans_exercise_is_the_same_unknown_id(p
     assert answers.pop()[0] == 400
 
 
-def test_an_exercise_log_retry_is_stored_once_and_tells_listeners_once(plan_exercise, patient):
+def test_an_exercise_log_retry_is_stored_once_and_asks_for_progression_once(plan_exercise, patient, monkeypatch):
     heard = []
-    exercise_logged.connect(lambda sender, log, **kw: heard.append(log.pk), dispatch_uid="test-heard", weak=False)
-    try:
-        key = uuid.uuid4()
-        first, created = exercise_log_create(patient=patient, plan_exercise_id=plan_exercise.pk, sets_done=3,
-                                             reps_done=10, pain_during=2, client_id=key)
-        again, created_again = exercise_log_create(patient=patient, plan_exercise_id=plan_exercise.pk,
-                                                   sets_done=3, reps_done=10, pain_during=2, client_id=key)
-    finally:
-        exercise_logged.disconnect(dispatch_uid="test-heard")
+    monkeypatch.setattr(services, "progression_request", lambda *, plan_id: heard.append(plan_id))
+    key = uuid.uuid4()
+    first, created = exercise_log_create(patient=patient, plan_exercise_id=plan_exercise.pk, sets_done=3,
+                                         reps_done=10, pain_during=2, client_id=key)
+    again, created_again = exercise_log_create(patient=patient, plan_exercise_id=plan_exercise.pk,
+                                               sets_done=3, reps_done=10, pain_during=2, client_id=key)
     assert created and not created_again and first.pk == again.pk
-    assert heard == [first.pk]
+    assert heard == [plan_exercise.plan_id]
     with pytest.raises(ApplicationError) as error:
         exercise_log_create(patient=patient, plan_exercise_id=plan_exercise.pk, sets_done=1, reps_done=10,
                             pain_during=2, client_id=key)
