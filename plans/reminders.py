@@ -36,6 +36,7 @@ so they follow the new zone by construction.
 import logging
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial, reduce
@@ -727,15 +728,13 @@ class DispatchResult:
         }
 
 
-def _hand_off(ids: list[int], result: DispatchResult) -> None:
+def _hand_off(ids: list[int], result: DispatchResult, publish: Callable[[list[int]], object]) -> None:
     """Queue one send task for a claimed batch (one publish, whatever its size).
 
     If the broker is unreachable the batch is released, so that the next run takes it again.
     """
-    from .tasks import send_reminder_batch
-
     try:
-        send_reminder_batch.delay(ids)
+        publish(ids)
     except Exception:
         logger.warning("broker unreachable; %s reminders stay pending for the next dispatch", len(ids),
                        exc_info=True)
@@ -745,12 +744,13 @@ def _hand_off(ids: list[int], result: DispatchResult) -> None:
     result.queued += len(ids)
 
 
-def dispatch_due_reminders(*, now: datetime, inline: bool = False, batch_size: int | None = None) -> DispatchResult:
+def dispatch_due_reminders(*, now: datetime, publish: Callable[[list[int]], object] | None = None,
+                           batch_size: int | None = None) -> DispatchResult:
     """One dispatcher run: make the rows that fell due, then claim them in batches and send each batch.
 
-    With `inline` (the management command) each batch is decided, and its email
-    and push sent, in this process; otherwise each batch goes to one
-    `send_reminder_batch` task once its claim has committed.
+    `publish` hands a claimed batch to a worker (the task passes `send_reminder_batch.delay`, so this module
+    never imports the tasks that call it), once its claim has committed. Without it (the management
+    command) each batch is decided, and its email and push sent, in this process.
     """
     batch_size = batch_size or settings.REMINDER_DISPATCH_BATCH_SIZE
     result = DispatchResult()
@@ -760,7 +760,7 @@ def dispatch_due_reminders(*, now: datetime, inline: bool = False, batch_size: i
     while True:
         ids = claim_due_reminders(now=now, limit=batch_size)
         result.claimed += len(ids)
-        if inline and ids:
+        if publish is None and ids:
             outcomes = deliver_reminders(ids=ids, now=now, enqueue_channels=False)
             for outcome in outcomes.values():
                 result.outcomes[outcome.status] += 1
@@ -768,7 +768,7 @@ def dispatch_due_reminders(*, now: datetime, inline: bool = False, batch_size: i
                     result.skip_reasons[outcome.reason.split(":")[0]] += 1
             send_channels_now(notification_ids=[pk for o in outcomes.values() for pk in o.notification_ids])
         elif ids:
-            transaction.on_commit(partial(_hand_off, ids, result))
+            transaction.on_commit(partial(_hand_off, ids, result, publish))
             if result.broker_unreachable:  # no point claiming more now; the next run tries again
                 break
         if len(ids) < batch_size:

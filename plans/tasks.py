@@ -10,7 +10,7 @@ from . import reminders, services
 @shared_task
 def dispatch_reminders() -> dict:
     """Run by beat every minute (REMINDER_DISPATCH_INTERVAL_SECONDS)."""
-    return reminders.dispatch_due_reminders(now=timezone.now()).as_dict()
+    return reminders.dispatch_due_reminders(now=timezone.now(), publish=send_reminder_batch.delay).as_dict()
 
 
 @shared_task

@@ -11,6 +11,7 @@ from kneerehab.users.models import User
 
 from . import channels
 from .models import URGENT_KINDS, Channel, ChannelDelivery, ChannelDeliveryStatus, Device, Notification
+from .signals import deliveries_ready
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,8 @@ def _leave_for_sweeper(delivery_ids: list[int]) -> None:
 
 def enqueue_delivery(delivery_id: int) -> None:
     """Hand an urgent delivery to a worker; if the broker is unreachable the row stays pending for the sweeper."""
-    from .tasks import deliver_notification_channel
-
     try:
-        deliver_notification_channel.delay(delivery_id)
+        deliveries_ready.send(sender=Notification, delivery_ids=[delivery_id], urgent=True)
     except Exception:  # the outbox row is safe in the database; the sweeper retries
         logger.warning("could not queue channel delivery %s; the sweeper will retry", delivery_id, exc_info=True)
         _leave_for_sweeper([delivery_id])
@@ -104,8 +103,6 @@ def enqueue_deliveries(delivery_ids: list[int], *, urgent: bool = False) -> None
     Urgent ones (alerts, escalations, prompts) go one message each to the urgent queue; the
     others (reminders) in chunks to the bulk queue, one publish per chunk.
     """
-    from .tasks import deliver_notification_channels
-
     if urgent:
         for delivery_id in delivery_ids:
             enqueue_delivery(delivery_id)
@@ -113,7 +110,7 @@ def enqueue_deliveries(delivery_ids: list[int], *, urgent: bool = False) -> None
     for start in range(0, len(delivery_ids), CHANNEL_TASK_CHUNK):
         chunk = delivery_ids[start:start + CHANNEL_TASK_CHUNK]
         try:
-            deliver_notification_channels.delay(chunk)
+            deliveries_ready.send(sender=Notification, delivery_ids=chunk, urgent=False)
         except Exception:  # the outbox rows are safe in the database; the sweeper retries
             logger.warning("could not queue %s channel deliveries; the sweeper will retry",
                            len(delivery_ids) - start, exc_info=True)

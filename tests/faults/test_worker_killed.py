@@ -20,6 +20,7 @@ from kneerehab.ops.models import WorkerHeartbeat
 from kneerehab.ops.tasks import record_worker_heartbeat
 from plans.models import ReminderDelivery
 from plans.reminders import dispatch_due_reminders
+from plans.tasks import send_reminder_batch
 from tests.celery_processes import real_broker, wait_for, worker
 from tests.factories import PatientFactory, PhysiotherapistFactory, QuickPatientFactory, plan_with_exercises
 
@@ -103,7 +104,7 @@ def test_a_reminder_push_interrupted_by_a_killed_worker_is_sent_once(test_queue,
     now = timezone.now()
     plan = plan_with_exercises(patient=patient, start_date=now.date(), reminder_times=[now.strftime("%H:%M")])
     with real_broker():
-        result = dispatch_due_reminders(now=now)
+        result = dispatch_due_reminders(now=now, publish=send_reminder_batch.delay)
     assert (result.claimed, result.queued) == (1, 1)
 
     # The worker decides and records the reminder, then stalls in its push.
@@ -123,7 +124,7 @@ def test_a_reminder_push_interrupted_by_a_killed_worker_is_sent_once(test_queue,
     rescue(test_queue, channel_env, notification, push)
     # The dispatcher runs again (beat, every minute): the slot is done, nothing is made or sent again.
     with real_broker():
-        again = dispatch_due_reminders(now=timezone.now())
+        again = dispatch_due_reminders(now=timezone.now(), publish=send_reminder_batch.delay)
     assert again.claimed == 0
 
     assert ReminderDelivery.objects.filter(plan=plan).count() == 1

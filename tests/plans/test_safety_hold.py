@@ -11,6 +11,7 @@ from kneerehab.notifications.models import Notification
 from plans.models import PlanStatus, Progression, ReminderDelivery, SafetyHold
 from plans.reminders import dispatch_due_reminders
 from plans.services import plan_update
+from plans.tasks import send_reminder_batch
 
 from .conftest import record_checkin
 
@@ -140,7 +141,7 @@ def test_a_plan_on_hold_sends_no_reminder_nor_follow_up(patient_client, make_pla
     for day in range(4):  # several days without a log would earn a follow-up; none may go out on hold
         with (time_machine.travel(datetime(2026, 6, 15 + day, 11, 0, tzinfo=UTC), tick=False),
               django_capture_on_commit_callbacks(execute=True)):
-            dispatch_due_reminders(now=timezone.now())
+            dispatch_due_reminders(now=timezone.now(), publish=send_reminder_batch.delay)
     kinds = set(Notification.objects.filter(recipient=plan.patient).values_list("kind", flat=True))
     assert kinds == {"prompt"}
     assert not Notification.objects.filter(recipient=plan.patient, title="Time for your knee exercises").exists()
@@ -157,5 +158,5 @@ def test_after_the_hold_is_cleared_reminders_go_out_again(patient_client, physio
     physio_client.post(f"/api/v1/plans/{plan.pk}/clear-hold/", {"note": "Checked, fine."}, format="json")
     with (time_machine.travel(datetime(2026, 6, 15, 11, 0, tzinfo=UTC), tick=False),
           django_capture_on_commit_callbacks(execute=True)):
-        dispatch_due_reminders(now=timezone.now())
+        dispatch_due_reminders(now=timezone.now(), publish=send_reminder_batch.delay)
     assert Notification.objects.filter(recipient=plan.patient, title="Time for your knee exercises").count() == 1

@@ -6,6 +6,7 @@ import time_machine
 from django.utils import timezone
 
 from plans.reminders import dispatch_due_reminders
+from plans.tasks import send_reminder_batch
 
 NEW_YORK = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -17,7 +18,7 @@ def dispatch(django_capture_on_commit_callbacks):
 
     def run(now: dt.datetime | None = None):
         with django_capture_on_commit_callbacks(execute=True):
-            return dispatch_due_reminders(now=now or timezone.now())
+            return dispatch_due_reminders(now=now or timezone.now(), publish=send_reminder_batch.delay)
 
     return run
 

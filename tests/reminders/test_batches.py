@@ -83,7 +83,7 @@ def test_the_dispatcher_queues_one_task_per_claimed_batch(clock, monkeypatch, dj
     monkeypatch.setattr(send_reminder_batch, "delay", lambda ids: queued.append(list(ids)))
     clock.at(EIGHT_NY)
     with django_capture_on_commit_callbacks(execute=True):
-        result = dispatch_due_reminders(now=EIGHT_NY, batch_size=3)
+        result = dispatch_due_reminders(now=EIGHT_NY, batch_size=3, publish=send_reminder_batch.delay)
     assert [len(batch) for batch in queued] == [3, 3, 1]
     assert (result.claimed, result.queued) == (7, 7)
     assert len({pk for batch in queued for pk in batch}) == 7
@@ -117,7 +117,7 @@ def test_two_slots_of_a_quiet_plan_in_one_batch_get_one_follow_up(clock):
     plan = plan_with_exercises(patient=patient, start_date=DAY - dt.timedelta(days=10),
                                reminder_times=["08:00", "09:00"])
     # The service was down over both slots; both are still inside the missed window and go in one batch.
-    outcomes = dispatch_due_reminders(now=EIGHT_NY + dt.timedelta(hours=1, minutes=30), inline=True)
+    outcomes = dispatch_due_reminders(now=EIGHT_NY + dt.timedelta(hours=1, minutes=30))
     assert (outcomes.claimed, outcomes.sent, outcomes.skipped) == (2, 1, 1)
     assert list(Notification.objects.filter(recipient=plan.patient).order_by("pk").values_list("kind", flat=True)
                 ) == ["follow_up", "reminder"]

@@ -6,6 +6,7 @@ from kneerehab.notifications.models import ChannelDelivery, Device, Notification
 from kneerehab.notifications.services import notify
 from plans.models import ReminderDelivery
 from plans.reminders import dispatch_due_reminders
+from plans.tasks import send_reminder_batch
 from tests.celery_processes import celery_process, new_queue, wait_for, worker
 from tests.factories import QuickPatientFactory, plan_with_exercises
 
@@ -52,7 +53,7 @@ def test_nothing_is_lost_while_the_broker_is_down():
     plan = plan_due_this_minute()
     with dead_broker():
         # The dispatcher cannot hand the reminder on: it stays pending in the database.
-        result = dispatch_due_reminders(now=timezone.now())
+        result = dispatch_due_reminders(now=timezone.now(), publish=send_reminder_batch.delay)
         assert (result.claimed, result.queued) == (1, 0)
         # A notification made meanwhile (say, for an alert) is stored; its email and push cannot be queued.
         stored = notify(recipient=plan.patient, kind="alert", title="Your physiotherapist was told",

@@ -488,7 +488,7 @@ def test_claims_come_in_batches_and_a_claimed_row_is_not_claimed_again():
 def test_an_in_process_dispatch_works_through_every_batch(clock):
     plans = [new_york_plan() for _ in range(7)]
     clock.at(local(SUMMER_DAY, 8))
-    result = dispatch_due_reminders(now=local(SUMMER_DAY, 8), batch_size=3, inline=True)
+    result = dispatch_due_reminders(now=local(SUMMER_DAY, 8), batch_size=3)
     assert (result.claimed, result.sent) == (7, 7)
     assert all(reminders_of(p.patient).count() == 1 for p in plans)
 

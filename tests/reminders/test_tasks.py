@@ -13,7 +13,7 @@ from kneerehab.notifications.services import notify
 from kneerehab.notifications.tasks import sweep_notification_outbox
 from plans.models import ReminderDelivery
 from plans.reminders import dispatch_due_reminders
-from plans.tasks import dispatch_reminders
+from plans.tasks import dispatch_reminders, send_reminder_batch
 from tests.factories import QuickPatientFactory, plan_with_exercises
 
 from .conftest import NEW_YORK
@@ -143,7 +143,7 @@ def test_while_the_broker_is_down_due_reminders_stay_pending_and_go_out_after(di
     plan = plan_with_exercises(patient=patient_with_phone(timezone="UTC"), start_date=timezone.now().date(),
                                reminder_times=[timezone.now().strftime("%H:%M")])
     with dead_broker():
-        result = dispatch_due_reminders(now=timezone.now())
+        result = dispatch_due_reminders(now=timezone.now(), publish=send_reminder_batch.delay)
     assert (result.claimed, result.queued, result.broker_unreachable) == (1, 0, True)
     row = ReminderDelivery.objects.get(plan=plan)
     assert (row.status, row.claimed_at, row.attempts) == ("pending", None, 0)  # released for the next run
@@ -214,7 +214,8 @@ def run_concurrently(target, count=2):
 def test_two_dispatchers_running_at_once_send_each_reminder_exactly_once(inline):
     plans = [plan_with_exercises(patient=patient_with_phone(), start_date=EIGHT_NY.date()) for _ in range(30)]
     with time_machine.travel(EIGHT_NY, tick=False):
-        results = run_concurrently(lambda: dispatch_due_reminders(now=timezone.now(), inline=inline, batch_size=4))
+        publish = None if inline else send_reminder_batch.delay
+        results = run_concurrently(lambda: dispatch_due_reminders(now=timezone.now(), publish=publish, batch_size=4))
     for plan in plans:
         assert Notification.objects.filter(recipient=plan.patient, kind="reminder").count() == 1
     assert set(ReminderDelivery.objects.values_list("status", flat=True)) == {"sent"}

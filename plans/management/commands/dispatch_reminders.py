@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 moment = moment.replace(tzinfo=UTC)
         else:
             moment = timezone.now()
-        result = dispatch_due_reminders(now=moment, inline=True)
+        result = dispatch_due_reminders(now=moment)
         self.stdout.write(f"{result.sent} sent, {result.skipped} skipped")
         for reason, count in sorted(result.skip_reasons.items()):
             self.stdout.write(f"  skipped, {reason}: {count}")
