@@ -1,10 +1,11 @@
 import django_filters
-from rest_framework.filters import SearchFilter
+
+from kneerehab.filters import CappedSearchFilter
 
 from ..models import BodyArea, Condition, Exercise, fold_for_search
 
 
-class FoldedSearchFilter(SearchFilter):
+class FoldedSearchFilter(CappedSearchFilter):
     """`?search=` that treats a phone's curly apostrophe like a straight one ("Baker’s" finds "Baker's cyst")."""
 
     def get_search_terms(self, request):

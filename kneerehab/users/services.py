@@ -49,6 +49,9 @@ def user_create(
         validate_timezone(timezone)
     except ValidationError as exc:
         raise _field_error("timezone", exc.messages[0]) from exc
+    # The name as it will be stored (Unicode NFKC: a full-width "ｐａｔ３" is "pat3"), so that the check
+    # below sees the clash; checked on the raw name, it passed and the save failed (a 500 in the web page).
+    username = User.normalize_username(username)
     if User.objects.filter(username__iexact=username).exists():
         raise _field_error("username", f"The username {username!r} is already taken.")
     if physiotherapist is not None:
@@ -69,6 +72,8 @@ def user_create(
     try:
         user.full_clean(exclude=["password"])
         user.save()
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), fields=exc.message_dict) from exc
     except IntegrityError as exc:  # a concurrent request took the same name
         raise _field_error("username", f"The username {username!r} is already taken.") from exc
     if physiotherapist is not None:

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from kneerehab.filters import split_search_terms
 from kneerehab.users.models import User
 from plans.models import Plan, Progression
 from plans.selectors import caseload_adherence, caseload_list
@@ -62,9 +63,9 @@ class CaseloadEntry:
 
 
 def search_caseload(*, physiotherapist: User, query: str = ""):
-    """The caseload, narrowed like the API's `?search=` (username and names)."""
+    """The caseload, narrowed like the API's `?search=` (username and names); too long a search is refused."""
     patients = caseload_list(physiotherapist=physiotherapist)
-    for term in query.split():
+    for term in split_search_terms(query, field="q"):
         patients = patients.filter(
             Q(username__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
         )

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kneerehab.api.permissions import IsPatient, IsPhysiotherapist, PhysiotherapistWritesPatientReads
+from kneerehab.filters import CappedSearchFilter
 from kneerehab.users.models import User
 from kneerehab.users.services import user_create
 
@@ -36,7 +37,7 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     permission_classes = [IsPhysiotherapist]
     serializer_class = PatientSerializer
-    filter_backends = [filters.SearchFilter]
+    filter_backends = [CappedSearchFilter]
     search_fields = ["username", "first_name", "last_name"]
 
     def get_queryset(self):

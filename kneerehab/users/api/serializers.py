@@ -1,5 +1,8 @@
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import serializers as jwt_serializers
 
 from kneerehab.timezones import available_timezones
 
@@ -95,3 +98,23 @@ class EraseSerializer(serializers.Serializer):
         if value is not True:
             raise serializers.ValidationError("Set confirm to true: erasure cannot be undone.")
         return value
+
+
+class CredentialsShapeSerializer(serializers.Serializer):
+    """The username sent to the token endpoint is a string a username could be (no NUL, not too long)."""
+
+    username = serializers.CharField(max_length=User._meta.get_field("username").max_length, trim_whitespace=False)
+
+    def validated_username(self) -> str:
+        self.is_valid(raise_exception=True)
+        return self.validated_data["username"]
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's, with a 401 for the token of a deleted account (simplejwt's look-up raised: a 500)."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None

@@ -10,7 +10,7 @@ from kneerehab.throttling import LoginRateThrottle
 
 from ..privacy import patient_data_export, patient_erase
 from ..services import user_update_profile
-from .serializers import EraseSerializer, MeSerializer
+from .serializers import CredentialsShapeSerializer, EraseSerializer, MeSerializer, TokenRefreshSerializer
 
 
 class MeView(APIView):
@@ -36,6 +36,9 @@ class LockoutAwareMixin:
     def post(self, request, *args, **kwargs):
         # Always a dict: given None, axes reads request.data itself and fails on a JSON list or number (500).
         username = request.data.get("username") if isinstance(request.data, dict) else None
+        if username is not None:
+            # Before axes stores it: a NUL or an over-long name failed its insert on PostgreSQL (a 500).
+            username = CredentialsShapeSerializer(data={"username": username}).validated_username()
         if not AxesProxyHandler.is_allowed(request, credentials={"username": username}):
             return Response(
                 error_body(code="locked_out",
@@ -55,6 +58,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh token stops working."""
 
     throttle_classes = [LoginRateThrottle]
+    serializer_class = TokenRefreshSerializer
 
 
 class TokenBlacklistView(jwt_views.TokenBlacklistView):

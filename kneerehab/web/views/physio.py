@@ -31,8 +31,12 @@ from ..triage import triaged_caseload
 
 @physiotherapist_required
 def caseload(request):
-    query = request.GET.get("q", "").strip()
-    entries = triaged_caseload(physiotherapist=request.user, query=query)
+    query = request.GET.get("q", "").replace("\x00", "").strip()
+    try:
+        entries = triaged_caseload(physiotherapist=request.user, query=query)
+    except ApplicationError as error:  # too long a search
+        context = {"entries": [], "query": query[:200], "search_error": error.message}
+        return render(request, "web/caseload.html", context, status=400)
     return render(request, "web/caseload.html", {"entries": entries, "query": query})
 
 
