@@ -25,15 +25,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # DEBUG is off here as in production, and the service refuses to start without a real SECRET_KEY:
-# unless the environment sets one, local runs use a key of this clone's own, made once (git-ignored).
-SECRET_KEY_FILE := .secret-key
-$(SECRET_KEY_FILE): | $(BIN)/python
+# unless the environment sets one, it reads this clone's own, made once (git- and docker-ignored).
+.secret-key: | $(BIN)/python
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-bootstrap run: export SECRET_KEY ?= $(shell cat $(SECRET_KEY_FILE) 2>/dev/null)
-
 # Database tables, the condition catalogue and the demo accounts (all idempotent).
-bootstrap: $(VENV)/.runtime-installed node_modules/.installed $(SECRET_KEY_FILE)
+bootstrap: $(VENV)/.runtime-installed node_modules/.installed .secret-key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_catalog
 	$(BIN)/python manage.py setup_demo

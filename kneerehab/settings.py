@@ -22,10 +22,15 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 # Sessions, CSRF tokens and JWTs are signed with SECRET_KEY: whoever knows it can sign in as anyone.
 # The development key is public (it is in this file), so it is only ever used with DEBUG on; with DEBUG
-# off (the default, and every deployment) the service refuses to start without a real key. `make run`
-# makes a key of the clone's own (.secret-key).
+# off (the default, and every deployment) the service refuses to start without a real key. Unless the
+# environment sets one, a key file is read: `make run` makes one of the clone's own (.secret-key).
 DEVELOPMENT_SECRET_KEY = "django-insecure-kneerehab-development-key-change-me-0123456789abcdef"  # noqa: S105
-SECRET_KEY = env("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+SECRET_KEY_FILE = Path(env("SECRET_KEY_FILE", default=str(BASE_DIR / ".secret-key")))
+SECRET_KEY = (
+    env("SECRET_KEY", default="")
+    or (SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.is_file() else "")
+    or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+)
 if not DEBUG and not is_real_secret_key(SECRET_KEY):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value when DEBUG is off (it is missing, the public "

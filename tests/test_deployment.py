@@ -55,6 +55,8 @@ def test_production_runs_need_a_secret_key_of_their_own():
         assert compose()["services"][name]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "ENV SECRET_KEY" not in dockerfile and "ARG SECRET_KEY" not in dockerfile
+    # A clone's local key file (make run) never goes into an image.
+    assert ".secret-key" in (ROOT / ".dockerignore").read_text().splitlines()
     commands = [line for line in (ROOT / "Procfile").read_text().splitlines() if not line.startswith("#")]
     assert not any("SECRET_KEY=" in line for line in commands)
 

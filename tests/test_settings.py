@@ -33,7 +33,8 @@ A_REAL_KEY = "k" + secrets.token_urlsafe(50)
 
 def start(code: str, **env_vars: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    env.update(env_vars, DJANGO_SETTINGS_MODULE="kneerehab.settings")
+    # A clone where `make run` ran has a key file; these probes are about the environment alone.
+    env.update({"SECRET_KEY_FILE": "/nonexistent/secret-key", **env_vars}, DJANGO_SETTINGS_MODULE="kneerehab.settings")
     return subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -91,6 +92,16 @@ def test_a_real_key_is_used_as_given():
     result = start("from django.conf import settings; print(settings.SECRET_KEY)", SECRET_KEY=A_REAL_KEY)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == A_REAL_KEY
+
+
+def test_a_key_file_is_read_when_the_environment_sets_none(tmp_path):
+    key_file = tmp_path / "secret-key"
+    key_file.write_text(A_REAL_KEY + "\n")
+    result = start("from django.conf import settings; print(settings.SECRET_KEY)", SECRET_KEY_FILE=str(key_file))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == A_REAL_KEY
+    key_file.write_text("short\n")
+    assert "ImproperlyConfigured" in start("import django; django.setup()", SECRET_KEY_FILE=str(key_file)).stderr
 
 
 def test_debug_mode_alone_may_use_the_development_key():
