@@ -169,6 +169,13 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
+# --- Proxies --------------------------------------------------------------
+# How many proxies of our own stand in front of the web processes (each appends to X-Forwarded-For).
+# 0: clients connect directly; their address is the socket's, and X-Forwarded-For is ignored. Behind
+# the TLS-terminating proxy the README recommends: 1. Too high a number lets clients choose their
+# address (and so escape rate limits and lockouts); too low counts everyone as the proxy.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -188,7 +195,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["kneerehab.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "kneerehab.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "kneerehab.throttling.AnonRateThrottle",
         "kneerehab.throttling.UserWriteRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -196,6 +203,8 @@ REST_FRAMEWORK = {
         "user_write": env("THROTTLE_USER_WRITE", default="120/minute"),
         "login": env("THROTTLE_LOGIN", default="20/minute"),
     },
+    # DRF's own reading of X-Forwarded-For follows the same trusted-proxy count (kneerehab.proxies).
+    "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -242,6 +251,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_LOCKOUT_CALLABLE = "kneerehab.users.lockout.lockout_response"
+# The client's address as throttles and the audit trail see it (NUM_PROXIES), never a client-sent header.
+AXES_CLIENT_IP_CALLABLE = "kneerehab.proxies.client_ip"
 
 # --- Celery ---------------------------------------------------------------
 CELERY_FILESYSTEM_BROKER_DIR = Path(
@@ -314,6 +325,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# --- Cache ----------------------------------------------------------------
+# Rate-limit counters live here, so every web process must share it (one per process would let each
+# allow the whole limit): CACHE_URL names one (e.g. redis://host:6379/1); otherwise a Redis broker's
+# server serves, under its own key prefix; the embedded mode keeps one per process, in memory.
+if env("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["default"].setdefault("KEY_PREFIX", "kneerehab-cache")
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A cache that stops answering must not hold requests (the throttles then let them through).
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 1})
+
 # How long /healthz waits for the broker before reporting it down.
 BROKER_HEALTH_TIMEOUT_SECONDS = env.float("BROKER_HEALTH_TIMEOUT_SECONDS", default=2.0)
 # /healthz says "degraded" when the newest worker heartbeat (beat sends one a minute) or beat's last
@@ -358,7 +384,6 @@ AUDIT_PATH_PATTERNS = [
     # The browser pages that show or change the same data.
     r"^/(caseload|patients|plans|alerts|today|checkin|checkins|progress)(/|$)",
 ]
-AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
 # --- Notifications ------------------------------------------------------
 PUSH_BACKEND = env("PUSH_BACKEND", default="kneerehab.notifications.channels.RecordingPushBackend")

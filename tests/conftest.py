@@ -45,9 +45,22 @@ def _plain_http_and_eager_tasks(settings):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters live in the cache; each test starts with none.
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    clear_cache(caches["default"])
+
+
+def clear_cache(cache) -> None:
+    """Empty the cache; on Redis only the cache's own keys (clear() would flush the broker's queues too)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 
 # Variables that would otherwise leak from the test run (CI sets the first two).
-CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "HTTPS", "SECRET_KEY", "ALLOWED_HOSTS",
-           "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
+CLEARED = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "NUM_PROXIES", "DEBUG", "HTTPS", "SECRET_KEY",
+           "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
 
 PROBE = """
 import json, django
@@ -24,6 +24,8 @@ print(json.dumps({
     "debug": settings.DEBUG, "tz": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
     "ssl_redirect": settings.SECURE_SSL_REDIRECT, "hsts": settings.SECURE_HSTS_SECONDS,
     "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+    "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+    "cache_location": settings.CACHES["default"].get("LOCATION"), "num_proxies": settings.NUM_PROXIES,
 }))
 """
 
@@ -67,6 +69,19 @@ def test_scaled_mode_from_the_environment():
     assert s["conn_max_age"] == 120
     assert s["health"] is True
     assert s["broker"] == "redis://cache:6379/1"
+    # Rate-limit counters shared by every process: the broker's Redis serves as the cache.
+    assert s["cache"] == "RedisCache" and s["cache_location"] == "redis://cache:6379/1"
+
+
+def test_the_cache_is_per_process_memory_in_the_embedded_mode_and_can_be_named():
+    assert probe()["cache"] == "LocMemCache"
+    s = probe(CELERY_BROKER_URL="redis://cache:6379/1", CACHE_URL="redis://other:6379/5")
+    assert s["cache"] == "RedisCache" and s["cache_location"] == "redis://other:6379/5"
+
+
+def test_no_proxy_is_trusted_unless_configured():
+    assert probe()["num_proxies"] == 0
+    assert probe(NUM_PROXIES="1")["num_proxies"] == 1
 
 
 def test_plain_http_switch_for_local_runs():

@@ -2,6 +2,8 @@ import re
 
 from django.conf import settings
 
+from kneerehab.proxies import client_ip
+
 from .models import AuditAction, AuditEvent
 
 METHOD_ACTIONS = {
@@ -21,15 +23,6 @@ def _audited_patterns() -> list[re.Pattern]:
 
 def is_audited_path(path: str) -> bool:
     return any(p.search(path) for p in _audited_patterns())
-
-
-def client_ip(request) -> str | None:
-    # Behind the trusted proxy the client is the first X-Forwarded-For hop; otherwise the socket peer.
-    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _text(value: str, limit: int) -> str:
