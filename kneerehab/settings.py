@@ -251,6 +251,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_LOCKOUT_CALLABLE = "kneerehab.users.lockout.lockout_response"
+# Per account, whatever the address (kneerehab.users.lockout): past this many recent failures each attempt
+# waits, from 2 s after the last failure, doubling with each further one, up to the cool-off time.
+AXES_HANDLER = "kneerehab.users.lockout.LockoutHandler"
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
+AXES_USERNAME_BACKOFF_SECONDS = env.float("AXES_USERNAME_BACKOFF_SECONDS", default=2.0)
 # The client's address as throttles and the audit trail see it (NUM_PROXIES), never a client-sent header.
 AXES_CLIENT_IP_CALLABLE = "kneerehab.proxies.client_ip"
 

@@ -1,13 +1,12 @@
 from axes.handlers.proxy import AxesProxyHandler
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from kneerehab.errors import error_body
 from kneerehab.throttling import LoginRateThrottle
 
+from ..lockout import lockout_response
 from ..privacy import patient_data_export, patient_erase
 from ..services import user_update_profile
 from .serializers import CredentialsShapeSerializer, EraseSerializer, MeSerializer, TokenRefreshSerializer
@@ -39,12 +38,9 @@ class LockoutAwareMixin:
         if username is not None:
             # Before axes stores it: a NUL or an over-long name failed its insert on PostgreSQL (a 500).
             username = CredentialsShapeSerializer(data={"username": username}).validated_username()
-        if not AxesProxyHandler.is_allowed(request, credentials={"username": username}):
-            return Response(
-                error_body(code="locked_out",
-                           message="Too many failed sign-in attempts. Try again later."),
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
+        credentials = {"username": username}
+        if not AxesProxyHandler.is_allowed(request, credentials=credentials):
+            return lockout_response(request, credentials)
         return super().post(request, *args, **kwargs)
 
 
