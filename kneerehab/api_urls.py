@@ -1,11 +1,12 @@
 """Everything under /api/v1/: each app contributes its own api/urls.py."""
 from django.urls import include, path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+
+from kneerehab.api_docs import DocsView, SchemaView
 
 
 @extend_schema(responses={200: OpenApiResponse(
@@ -25,8 +26,8 @@ def api_root(request, format=None):
 
 urlpatterns = [
     path("", api_root, name="api-root"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="docs"),
     path("", include("kneerehab.users.api.urls")),
     path("", include("kneerehab.notifications.api.urls")),
     path("", include("conditions.api.urls")),

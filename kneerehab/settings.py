@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
     "axes",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kneerehab.middleware.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -225,6 +227,10 @@ SPECTACULAR_SETTINGS = {
         "Screening prompts support, and never replace, a clinician's judgement."
     ),
     "VERSION": "1.0.0",
+    # Swagger UI from the pinned drf-spectacular-sidecar package, served with the app's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -241,6 +247,27 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "tracker.models.AlertStatus",
         "SwellingEnum": "tracker.models.Swelling",
         "PlanStatusEnum": "plans.models.PlanStatus",
+    },
+}
+
+# The schema and the interactive docs (kneerehab.api_docs): signed-in users only unless this is on.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
+# --- Content-Security-Policy (django-csp) -----------------------------------
+# On every response. Scripts, styles, fonts and data come from our own origin only (htmx, Chart.js,
+# Swagger UI are static files); no inline script or style, no plugins, no framing, forms post to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
     },
 }
 

@@ -1,6 +1,8 @@
 """Every error under /api/ is the one JSON shape, never an HTML page."""
 import pytest
 
+from tests.factories import PatientFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -72,6 +74,7 @@ def test_database_outage_is_a_clean_503(patient_client, monkeypatch):
 
 
 def test_schema_and_docs_are_served(client):
+    client.force_login(PatientFactory())
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     spec = schema.json()

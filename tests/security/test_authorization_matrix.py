@@ -62,10 +62,11 @@ PATIENT_ONLY = S(401, 200, 200, 403, 403, 403)
 
 
 ROWS = [
-    # --- root, schema, docs: public and free of data
+    # --- root: public and free of data; schema and docs: signed-in users (API_DOCS_PUBLIC opens them),
+    # and a browser that is not signed in is sent to the sign-in page (302, an HTML redirect)
     Row("GET", "/api/v1/", EVERYONE),
-    Row("GET", "/api/v1/schema/", EVERYONE, content_type="application/vnd.oai.openapi"),
-    Row("GET", "/api/v1/docs/", EVERYONE, content_type="text/html"),
+    Row("GET", "/api/v1/schema/", SIGNED_IN, content_type="application/vnd.oai.openapi"),
+    Row("GET", "/api/v1/docs/", S(302, 200, 200, 200, 200, 200), content_type="text/html"),
     # --- authentication: open to anyone by nature; a wrong token is a 401 whoever sends it
     Row("POST", "/api/v1/auth/token/", EVERYONE,
         body=lambda w: {"username": w.alice.user.username, "password": w.password}),
