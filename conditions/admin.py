@@ -6,6 +6,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from kneerehab.errors import ApplicationError
+from kneerehab.media.storing import delete_files, fill_media
+
 from .catalog_validation import (
     check_exit_criteria,
     check_red_flags,
@@ -15,7 +18,7 @@ from .catalog_validation import (
     check_warnings,
     red_flag_questions,
 )
-from .models import Condition, Exercise, PhaseExercise, PhaseKey, TreatmentPhase
+from .models import Condition, Exercise, ExerciseMedia, PhaseExercise, PhaseKey, TreatmentPhase
 
 
 def _raise_if(errors: list[str]) -> None:
@@ -188,3 +191,50 @@ class ExerciseAdmin(admin.ModelAdmin):
         ("How to do it", {"fields": ["instructions", "feel", "stop_if"]}),
         ("Default dose", {"fields": [("sets", "reps", "hold_seconds"), ("times_per_day", "days_per_week")]}),
     ]
+
+
+class ExerciseMediaAdminForm(forms.ModelForm):
+    """Staff add media here; the file goes through the same content checks and cleaning as an API upload."""
+
+    upload = forms.FileField(required=True, help_text="A JPEG, PNG or WebP picture, or an MP4 or WebM video.")
+
+    class Meta:
+        model = ExerciseMedia
+        fields = ["exercise", "title", "shared"]
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("upload")
+        if upload is not None:
+            try:
+                fill_media(self.instance, upload=upload, title=cleaned.get("title", ""))
+            except ApplicationError as error:
+                self.add_error("upload", error.message)
+        return cleaned
+
+
+@admin.register(ExerciseMedia)
+class ExerciseMediaAdmin(admin.ModelAdmin):
+    form = ExerciseMediaAdminForm
+    list_display = ["__str__", "exercise", "kind", "shared", "uploaded_by", "created_at"]
+    list_filter = ["kind", "shared"]
+    search_fields = ["exercise__name", "title"]
+    readonly_fields = ["kind", "content_type", "size_bytes", "width", "height", "duration_seconds", "uploaded_by",
+                       "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        # A stored file is replaced by deleting the row and adding a new one.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        delete_files(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for media in queryset:
+            delete_files(media)
+        super().delete_queryset(request, queryset)

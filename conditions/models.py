@@ -7,6 +7,8 @@ so an edit never changes a plan that is already running.
 from django.db import models
 from django.db.models import Q
 
+from kneerehab.media.models import MediaFile
+
 # Typographic quotes as phones type them, folded to the ASCII apostrophe for search.
 _QUOTE_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
@@ -229,3 +231,22 @@ class PhaseExercise(Dose):
 
     def __str__(self) -> str:
         return f"{self.phase}: {self.exercise.name}"
+
+
+class ExerciseMedia(MediaFile):
+    """A picture or video of a library exercise.
+
+    `shared` media (set by staff in the admin) are shown to everyone; a physiotherapist's own uploads to
+    their patients only. There is no clinic yet: when clinics come, a physiotherapist's uploads become their
+    clinic's.
+    """
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="media")
+    shared = models.BooleanField(default=False, help_text="Shown with this exercise to every patient.")
+
+    MEDIA_FOLDER = "exercise-media"
+    MEDIA_SOURCE = "library"
+    FILE_URL_NAME = "exercise-media-file"
+
+    class Meta(MediaFile.Meta):
+        indexes = [models.Index(fields=["exercise", "uploaded_by"])]

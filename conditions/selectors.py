@@ -1,7 +1,7 @@
 """Reading the catalogue, with everything a response needs fetched in a fixed number of queries."""
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Condition, Exercise, PhaseExercise, TreatmentPhase
+from .models import Condition, Exercise, ExerciseMedia, PhaseExercise, TreatmentPhase
 
 
 def condition_list() -> QuerySet[Condition]:
@@ -39,3 +39,9 @@ def exercise_with_uses_list() -> QuerySet[Exercise]:
             ),
         )
     )
+
+
+def exercise_media_for_uploader_list(*, user, exercise: Exercise) -> QuerySet[ExerciseMedia]:
+    """The media a physiotherapist sees on a library exercise: the shared ones and their own."""
+    return ExerciseMedia.objects.filter(Q(shared=True) | Q(uploaded_by=user), exercise=exercise).order_by(
+        "created_at", "id")

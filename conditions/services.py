@@ -25,8 +25,11 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.db.models import Model, Prefetch, ProtectedError
 
+from kneerehab.errors import ApplicationError
+from kneerehab.media.storing import delete_files, fill_media
+
 from .catalog_validation import Catalog, ConditionEntry, PhaseEntry, catalog_read
-from .models import Condition, Exercise, PhaseExercise, TreatmentPhase, condition_search_text
+from .models import Condition, Exercise, ExerciseMedia, PhaseExercise, TreatmentPhase, condition_search_text
 
 # Serialises concurrent loads on PostgreSQL (several web containers starting at once).
 _ADVISORY_LOCK_KEY = 0x6B6E6565_63617467  # "knee" "catg"
@@ -298,3 +301,22 @@ def _retire(queryset, *, tally: Tally, report: CatalogLoadReport, what: str) -> 
             )
         else:
             tally.deleted += 1
+
+
+# --- exercise media -------------------------------------------------------------------------------------------
+
+
+def exercise_media_add(*, exercise: Exercise, uploaded_by, upload, title: str = "",
+                       shared: bool = False) -> ExerciseMedia:
+    """A picture or video for a library exercise, checked by content; `shared` only from the admin (staff)."""
+    if not (uploaded_by.is_physiotherapist or uploaded_by.is_staff):
+        raise ApplicationError("Only a physiotherapist or staff can add exercise media.", status_code=403,
+                               code="permission_denied")
+    media = fill_media(ExerciseMedia(exercise=exercise, uploaded_by=uploaded_by, shared=shared),
+                       upload=upload, title=title)
+    try:
+        media.save()
+    except Exception:
+        delete_files(media)
+        raise
+    return media

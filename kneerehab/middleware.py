@@ -23,11 +23,15 @@ class ApiBodySizeLimitMiddleware:
                 return JsonResponse(
                     error_body(code="bad_request", message="Content-Length is not a number."), status=400
                 )
-            if length > settings.API_MAX_BODY_BYTES:
+            limit = settings.API_MAX_BODY_BYTES
+            if request.method == "POST" and request.path.endswith("/media/") and request.content_type == (
+                    "multipart/form-data"):
+                limit = settings.API_MAX_UPLOAD_BYTES
+            if length > limit:
                 return JsonResponse(
                     error_body(
                         code="payload_too_large",
-                        message=f"The request body is too large (at most {settings.API_MAX_BODY_BYTES} bytes).",
+                        message=f"The request body is too large (at most {limit} bytes).",
                     ),
                     status=413,
                 )

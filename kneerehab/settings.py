@@ -154,8 +154,40 @@ STATICFILES_DIRS = [
     ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
     ("vendor/htmx.org", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# Uploaded exercise media. The embedded default keeps them on the local disk (MEDIA_ROOT, never served as
+# static files: the API checks who may see each one). MEDIA_STORAGE=s3 stores them in S3-compatible object
+# storage through django-storages; the bucket stays private and the API hands out URLs signed for
+# MEDIA_SIGNED_URL_SECONDS (README, "Exercise media").
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = "/media-files-are-served-by-the-api/"
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="filesystem")
+if MEDIA_STORAGE == "s3":
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("MEDIA_S3_BUCKET"),
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default=None),
+            "region_name": env("MEDIA_S3_REGION", default=None),
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "querystring_expire": env.int("MEDIA_SIGNED_URL_SECONDS", default=60),
+            "file_overwrite": False,
+        },
+    }
+    MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=60)
+else:
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    MEDIA_SIGNED_URL_SECONDS = 0
+MEDIA_IMAGE_MAX_BYTES = env.int("MEDIA_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+MEDIA_IMAGE_MAX_PIXELS = env.int("MEDIA_IMAGE_MAX_PIXELS", default=40_000_000)
+MEDIA_VIDEO_MAX_BYTES = env.int("MEDIA_VIDEO_MAX_BYTES", default=50 * 1024 * 1024)
+MEDIA_VIDEO_MAX_SECONDS = env.int("MEDIA_VIDEO_MAX_SECONDS", default=120)
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": env(
             "STATICFILES_BACKEND",
@@ -170,6 +202,8 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # ... nested at most this deep (arrays and objects); deeper documents get a 400.
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# Media uploads (multipart POSTs to an API path ending in /media/) may be as large as the largest video.
+API_MAX_UPLOAD_BYTES = MEDIA_VIDEO_MAX_BYTES + 1024 * 1024
 
 # --- Proxies --------------------------------------------------------------
 # How many proxies of our own stand in front of the web processes (each appends to X-Forwarded-For).

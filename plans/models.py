@@ -5,6 +5,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from conditions.models import Dose, PhaseKey
+from kneerehab.media.models import MediaFile
 
 
 class PlanStatus(models.TextChoices):
@@ -111,6 +112,16 @@ class PlanExercise(Dose):
 
     def __str__(self) -> str:
         return f"{self.exercise} ({self.phase}) on plan {self.plan_id}"
+
+
+class PlanExerciseMedia(MediaFile):
+    """A picture or video for one patient's exercise, e.g. a clip recorded with them in the clinic."""
+
+    plan_exercise = models.ForeignKey(PlanExercise, on_delete=models.CASCADE, related_name="media")
+
+    MEDIA_FOLDER = "plan-exercise-media"
+    MEDIA_SOURCE = "plan"
+    FILE_URL_NAME = "plan-exercise-media-file"
 
 
 class PhaseChangeKind(models.TextChoices):

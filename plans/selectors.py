@@ -1,17 +1,30 @@
 """Reads on plans: what each user may see, the physiotherapist's caseload and the patient's day."""
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from conditions.models import PhaseKey
+from conditions.models import ExerciseMedia, PhaseKey
 from kneerehab.users.models import User
 from kneerehab.users.selectors import patients_visible_to
 from tracker.adherence import adherence_by_day
 from tracker.models import Alert, AlertStatus, CheckIn, ExerciseLog
 
-from .models import PhaseChange, Plan, PlanExercise, PlanStatus, SafetyHold
+from .models import PhaseChange, Plan, PlanExercise, PlanExerciseMedia, PlanStatus, SafetyHold
 from .progression import recent_adherence
 
 ADHERENCE_DAYS = 7
@@ -19,6 +32,14 @@ ADHERENCE_DAYS = 7
 # Path order of the phases, for sorting in SQL (the stored keys do not sort that way).
 PHASE_ORDER = Case(*[When(phase=key, then=Value(i)) for i, key in enumerate(PhaseKey.ordered())],
                    output_field=IntegerField())
+
+
+# The media shown with each plan exercise: its own, and its library exercise's (filtered per plan by
+# `media_for_plan_exercise`, since which library media a patient sees depends on the plan's physiotherapist).
+MEDIA_PREFETCH = (
+    Prefetch("media", queryset=PlanExerciseMedia.objects.order_by("created_at", "id")),
+    Prefetch("exercise__media", queryset=ExerciseMedia.objects.order_by("created_at", "id")),
+)
 
 
 def plans_visible_to(*, user: User) -> QuerySet[Plan]:
@@ -34,7 +55,7 @@ def plan_list(*, user: User) -> QuerySet[Plan]:
     """Plans with everything their representation shows, in a fixed number of queries."""
     return plans_visible_to(user=user).select_related("patient", "physiotherapist", "condition").prefetch_related(
         Prefetch("exercises", queryset=PlanExercise.objects.select_related("exercise").order_by(
-            PHASE_ORDER, "order", "id")),
+            PHASE_ORDER, "order", "id").prefetch_related(*MEDIA_PREFETCH)),
         Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("changed_by")),
         open_holds_prefetch(),
     ).order_by("-created_at", "-id")
@@ -115,7 +136,37 @@ def today_for_patient(*, patient: User, now: datetime | None = None) -> dict:
     exercises = list(
         PlanExercise.objects.filter(plan__in=exercising, phase=F("plan__current_phase"))
         .select_related("exercise")
-        .annotate(logged_sessions=Coalesce(Subquery(todays_sessions[:1]), 0))
+        .prefetch_related(*MEDIA_PREFETCH)
+        .annotate(logged_sessions=Coalesce(Subquery(todays_sessions[:1]), 0),
+                  plan_physiotherapist_id=F("plan__physiotherapist_id"))
         .order_by("plan__created_at", "plan_id", "order", "id")
     )
     return {"date": today, "plans": plans, "exercises": exercises, "safety_hold": holds[-1] if holds else None}
+
+
+# --- exercise media ---------------------------------------------------------------------------------------------
+
+
+def media_for_plan_exercise(plan_exercise: PlanExercise, *, physiotherapist_id: int) -> list:
+    """What the plan exercise shows, from the prefetched rows: its own media first, then the library's that are
+    shared or were uploaded by the plan's physiotherapist (the clinic's, once clinics exist)."""
+    library = [m for m in plan_exercise.exercise.media.all()
+               if m.shared or m.uploaded_by_id == physiotherapist_id]
+    return [*plan_exercise.media.all(), *library]
+
+
+def exercise_media_visible_to(*, user: User) -> QuerySet[ExerciseMedia]:
+    """Library media `user` may open: a physiotherapist the shared ones and their own uploads; a patient the
+    shared ones and those their plan's physiotherapist uploaded for an exercise on that plan."""
+    if user.is_physiotherapist:
+        return ExerciseMedia.objects.filter(Q(shared=True) | Q(uploaded_by=user))
+    if user.is_patient:
+        on_own_plan = PlanExercise.objects.filter(plan__patient=user, exercise=OuterRef("exercise"),
+                                                  plan__physiotherapist=OuterRef("uploaded_by"))
+        return ExerciseMedia.objects.filter(Q(shared=True) | Q(Exists(on_own_plan)))
+    return ExerciseMedia.objects.none()
+
+
+def plan_exercise_media_visible_to(*, user: User) -> QuerySet[PlanExerciseMedia]:
+    """A plan exercise's media go with its plan: the patient and the physiotherapists who see the plan."""
+    return PlanExerciseMedia.objects.filter(plan_exercise__plan__in=plans_visible_to(user=user))

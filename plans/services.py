@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from conditions.models import Condition, Dose, Exercise, PhaseExercise, PhaseKey
 from kneerehab.errors import ApplicationError
+from kneerehab.media.storing import delete_files, fill_media
 from kneerehab.users.models import User
 from kneerehab.users.selectors import is_on_caseload
 
@@ -19,6 +20,7 @@ from .models import (
     PhaseChangeKind,
     Plan,
     PlanExercise,
+    PlanExerciseMedia,
     PlanStatus,
     Progression,
     ProgressionDue,
@@ -582,3 +584,22 @@ def plans_evaluate_due(*, now: datetime | None = None, limit: int = 500) -> int:
             except Exception:
                 logger.exception("progression evaluation of plan %s failed", plan_id)
     return evaluated
+
+
+# --- media of one patient's exercise -----------------------------------------------------------------------------
+
+
+def plan_exercise_media_add(*, plan: Plan, plan_exercise_id: int, uploaded_by: User, upload,
+                            title: str = "") -> PlanExerciseMedia:
+    """A picture or video for one exercise of `plan` (the caller can already see the plan)."""
+    plan_exercise = PlanExercise.objects.filter(plan=plan, pk=plan_exercise_id).first()
+    if plan_exercise is None:
+        raise _field_error("plan_exercise", "Not an exercise of this plan.")
+    media = fill_media(PlanExerciseMedia(plan_exercise=plan_exercise, uploaded_by=uploaded_by),
+                       upload=upload, title=title)
+    try:
+        media.save()
+    except Exception:
+        delete_files(media)
+        raise
+    return media

@@ -42,6 +42,17 @@ def _plain_http_and_eager_tasks(settings):
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, _media_root):
+    # Uploaded files of a test run never land in the working tree.
+    settings.MEDIA_ROOT = str(_media_root)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters live in the cache; each test starts with none.

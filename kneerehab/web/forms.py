@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from conditions.models import Condition, Dose
+from conditions.models import Condition, Dose, PhaseKey
 from kneerehab.errors import ApplicationError
 from plans.models import ClotRiskFactor, PlanStatus
 from plans.services import ALLOWED_TRANSITIONS
@@ -170,3 +170,25 @@ class ExerciseDoneForm(forms.Form):
     reps_done = forms.IntegerField(min_value=0, max_value=500, label="Reps done")
     pain_during = forms.TypedChoiceField(choices=PAIN_CHOICES, coerce=int, initial=0,
                                          label="Pain during the exercise (0–10)")
+
+
+class MediaUploadForm(forms.Form):
+    PLAN, LIBRARY = "plan", "library"
+
+    plan_exercise = forms.TypedChoiceField(coerce=int, label="Exercise")
+    audience = forms.ChoiceField(
+        label="Show it to", initial=PLAN, widget=forms.RadioSelect,
+        choices=[(PLAN, "This patient only (with this plan's exercise)"),
+                 (LIBRARY, "All my patients whose plan has this exercise")],
+    )
+    file = forms.FileField(label="Picture or video",
+                           help_text="JPEG, PNG or WebP pictures; MP4 or WebM videos up to the length limit. "
+                                     "Location and camera details are removed from pictures.",
+                           widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,"
+                                                                            "video/mp4,video/webm"}))
+    title = forms.CharField(max_length=120, required=False, help_text="Optional, e.g. \"side view\".")
+
+    def __init__(self, *args, plan_exercises, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan_exercise"].choices = [
+            (pe.pk, f"{pe.exercise.name} ({PhaseKey(pe.phase).label})") for pe in plan_exercises]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import common, patient, physio
+from .views import common, media, patient, physio
 
 app_name = "web"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/", physio.patient_detail, name="patient"),
     path("patients/<int:patient_id>/plans/new/", physio.plan_assign, name="plan-assign"),
     path("plans/<int:plan_id>/edit/", physio.plan_edit, name="plan-edit"),
+    path("plans/<int:plan_id>/media/", media.plan_media, name="plan-media"),
     path("plans/<int:plan_id>/advance/", physio.plan_advance_view, name="plan-advance"),
     path("plans/<int:plan_id>/clear-hold/", physio.plan_clear_hold_view, name="plan-clear-hold"),
     path("alerts/<int:alert_id>/acknowledge/", physio.alert_acknowledge_view, name="alert-acknowledge"),

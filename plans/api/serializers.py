@@ -5,10 +5,12 @@ from rest_framework import serializers
 
 from conditions.models import Dose, PhaseKey
 from kneerehab.api.serializers import StrictFieldsMixin
+from kneerehab.media.serializers import MediaSerializer
 from kneerehab.users.api.serializers import OptionalEmailField, TimezoneField
 from kneerehab.users.models import User
 
 from ..models import ClotRiskFactor, PhaseChange, Plan, PlanExercise, PlanStatus, Progression
+from ..selectors import media_for_plan_exercise
 
 # --- caseload -------------------------------------------------------------------------------------------------
 
@@ -74,13 +76,26 @@ class ExerciseSummarySerializer(serializers.Serializer):
     instructions = serializers.CharField()
 
 
-class PlanExerciseSerializer(serializers.ModelSerializer):
+class PlanExerciseMediaMixin:
+    """`media` on a plan exercise: its own pictures and videos, then those of its library exercise."""
+
+    @extend_schema_field(MediaSerializer(many=True))
+    def get_media(self, plan_exercise):
+        physiotherapist_id = getattr(plan_exercise, "plan_physiotherapist_id", None)
+        if physiotherapist_id is None:
+            physiotherapist_id = plan_exercise.plan.physiotherapist_id
+        items = media_for_plan_exercise(plan_exercise, physiotherapist_id=physiotherapist_id)
+        return MediaSerializer(items, many=True, context=self.context).data
+
+
+class PlanExerciseSerializer(PlanExerciseMediaMixin, serializers.ModelSerializer):
     exercise = ExerciseSummarySerializer(read_only=True)
+    media = serializers.SerializerMethodField()
 
     class Meta:
         model = PlanExercise
         fields = ["id", "phase", "exercise", "sets", "reps", "hold_seconds", "times_per_day", "days_per_week",
-                  "order"]
+                  "order", "media"]
         read_only_fields = fields
 
 
@@ -262,15 +277,16 @@ class TodayExerciseDetailSerializer(serializers.Serializer):
     stop_if = serializers.CharField()
 
 
-class TodayExerciseSerializer(serializers.ModelSerializer):
+class TodayExerciseSerializer(PlanExerciseMediaMixin, serializers.ModelSerializer):
     exercise = TodayExerciseDetailSerializer(read_only=True)
+    media = serializers.SerializerMethodField()
     logged_sessions = serializers.IntegerField(read_only=True, help_text="Sessions logged today.")
     done = serializers.SerializerMethodField(help_text="Today's sessions are all logged.")
 
     class Meta:
         model = PlanExercise
         fields = ["id", "plan", "phase", "exercise", "sets", "reps", "hold_seconds", "times_per_day",
-                  "logged_sessions", "done"]
+                  "logged_sessions", "done", "media"]
         read_only_fields = fields
 
     def get_done(self, plan_exercise) -> bool:

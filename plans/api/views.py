@@ -175,4 +175,4 @@ class TodayView(APIView):
 
     @extend_schema(summary="Today's exercises", responses=TodaySerializer)
     def get(self, request):
-        return Response(TodaySerializer(today_for_patient(patient=request.user)).data)
+        return Response(TodaySerializer(today_for_patient(patient=request.user), context={"request": request}).data)

@@ -91,6 +91,17 @@ ROWS = [
     Row("GET", "/api/v1/conditions/{slug}/", SIGNED_IN, target=lambda w: w.condition.slug),
     Row("GET", "/api/v1/exercises/", SIGNED_IN),
     Row("GET", "/api/v1/exercises/{slug}/", SIGNED_IN, target=lambda w: "sec-bridges"),
+    # --- exercise media: physiotherapists upload; a file goes only to those who see its plan (or uploaded it)
+    Row("GET", "/api/v1/exercises/{slug}/media/", PHYSIO_ONLY_LIST, target=lambda w: "sec-bridges"),
+    # Allowed callers get past the checks to the missing file (a 400); nobody else gets that far.
+    Row("POST", "/api/v1/exercises/{slug}/media/", S(401, 403, 403, 400, 400, 400), target=lambda w: "sec-bridges",
+        body={}),
+    Row("POST", "/api/v1/plans/{pk}/media/", S(401, 403, 403, 400, 404, 404), target=lambda w: w.alice.plan.pk,
+        body={}),
+    Row("GET", "/api/v1/exercise-media/{pk}/file/", CASELOAD_READ, target=lambda w: w.alice.library_media.pk,
+        content_type="image/png"),
+    Row("GET", "/api/v1/plan-exercise-media/{pk}/file/", CASELOAD_READ, target=lambda w: w.alice.plan_media.pk,
+        content_type="image/png"),
     # --- the caseload
     Row("GET", "/api/v1/patients/", PHYSIO_ONLY_LIST),
     Row("POST", "/api/v1/patients/", S(401, 403, 403, 201, 201, 201), body={"username": "new_patient_n1"}),
@@ -171,6 +182,12 @@ def _resolve(value, world):
     return value(world) if callable(value) else value
 
 
+def response_text(response) -> str:
+    """The body as text to search for markers: files stream, and a picture's bytes are not UTF-8."""
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return raw.decode(errors="replace")
+
+
 def request_row(row: Row, actor: str, world: World):
     path = row.path
     if row.target is not None:
@@ -189,7 +206,7 @@ def test_authorization_matrix(row, actor, world):
     response = request_row(row, actor, world)
 
     expected = row.expect[actor]
-    body = response.content.decode()
+    body = response_text(response)
     assert response.status_code == expected, f"{row} as {actor}: {response.status_code} {body[:400]}"
     leaked = sorted(marker for marker in world.forbidden_markers(actor) if marker in body)
     assert leaked == [], f"{row} as {actor} shows data it may not see: {leaked}"
@@ -239,7 +256,7 @@ def test_head_and_options_on_someone_elses_object_reveal_nothing(row, method, wo
     outsider = "patient_other" if row.expect["patient_other"] == 404 else "physio_other"
     before = db_snapshot()
     response = request_row(dataclasses.replace(row, method=method, body=None), outsider, world)
-    body = response.content.decode()
+    body = response_text(response)
     assert response.status_code in (200, 403, 404, 405), (row, method, response.status_code)
     assert [m for m in world.forbidden_markers(outsider) if m in body] == []
     assert snapshot_diff(before, db_snapshot()) == {}

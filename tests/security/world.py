@@ -8,12 +8,15 @@ services they are checking.
 """
 import dataclasses
 import datetime as dt
+import io
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
 
-from conditions.models import Condition, Exercise, PhaseExercise, PhaseKey, TreatmentPhase
+from conditions.models import Condition, Exercise, ExerciseMedia, PhaseExercise, PhaseKey, TreatmentPhase
 from kneerehab.notifications.models import Device, Notification
-from plans.models import PhaseChange, Plan, PlanExercise, ReminderDelivery, SafetyHold
+from plans.models import PhaseChange, Plan, PlanExercise, PlanExerciseMedia, ReminderDelivery, SafetyHold
 from tests.factories import PASSWORD, PatientFactory, PhysiotherapistFactory
 from tracker.models import Alert, CheckIn, ExerciseLog, PromptLevel
 
@@ -61,6 +64,9 @@ class PatientData:
     notification: Notification
     device: Device
     reminder: ReminderDelivery
+    # A picture their physiotherapist added to the exercise in the library, and one for their plan alone.
+    library_media: ExerciseMedia
+    plan_media: PlanExerciseMedia
 
     def markers(self) -> set[str]:
         return {self.user.username, self.user.email, self.marker}
@@ -105,9 +111,22 @@ def make_patient_data(*, username: str, physio, condition: Condition) -> Patient
     device = Device.objects.create(user=user, token=f"device-token-{marker}", platform="ios")
     reminder = ReminderDelivery.objects.create(plan=plan, local_date=now.date(), slot="08:00", due_at=now,
                                                status="sent", sent_at=now)
+    library_media = _with_picture(ExerciseMedia(exercise=current.exercise, uploaded_by=physio,
+                                                title=f"Library picture ({marker})"))
+    plan_media = _with_picture(PlanExerciseMedia(plan_exercise=current, uploaded_by=physio,
+                                                 title=f"Plan picture ({marker})"))
     return PatientData(user=user, marker=marker, plan=plan, plan_exercise=current, checkin=checkin,
                        exercise_log=exercise_log, alert=alert, notification=notification, device=device,
-                       reminder=reminder)
+                       reminder=reminder, library_media=library_media, plan_media=plan_media)
+
+
+def _with_picture(media):
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (120, 30, 30)).save(out, format="PNG")
+    media.kind, media.content_type, media.size_bytes, media.width, media.height = "image", "image/png", 0, 8, 8
+    media.file.save("picture.png", ContentFile(out.getvalue()), save=False)
+    media.save()
+    return media
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from kneerehab.errors import ApplicationError
 from kneerehab.users.emergency import emergency_number_for
 from plans.models import PlanStatus
-from plans.selectors import today_for_patient
+from plans.selectors import media_for_plan_exercise, today_for_patient
 from tracker.exercise_pain import exercise_advice
 from tracker.selectors import checkins_visible_to
 from tracker.services import checkin_create, exercise_log_create
@@ -34,6 +34,7 @@ def _exercise_card(plan_exercise, form=None, just_logged=False, advice=""):
         ),
         "client_id": uuid.uuid4(),
         "just_logged": just_logged,
+        "media": media_for_plan_exercise(plan_exercise, physiotherapist_id=plan_exercise.plan_physiotherapist_id),
     }
 
 
