@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nodejs npm \
+    && apt-get install -y --no-install-recommends nodejs npm libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -23,7 +23,7 @@ COPY . .
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
 
-RUN useradd --create-home --uid 10001 kneerehab && chown -R kneerehab /app
+RUN useradd --create-home --uid 10001 kneerehab && mkdir -p /app/media && chown -R kneerehab /app
 USER kneerehab
 
 EXPOSE 8000

@@ -29,8 +29,21 @@ node_modules/.installed: package.json package-lock.json
 .secret-key: | $(BIN)/python
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
+# Debian packages: Pango and a font for WeasyPrint (the printable programme), and poppler-utils, with which
+# the tests read the PDF back (pdftotext, pdftoppm). Installed only when missing.
+.PHONY: system-packages test-system-packages
+system-packages:
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 && fc-list | grep -qi dejavu || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	   fonts-dejavu-core) || { echo "the PDF programme needs Debian's libpango-1.0-0, libpangoft2-1.0-0 and fonts-dejavu-core"; exit 1; }
+
+test-system-packages: system-packages
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) || \
+	  { echo "the tests need Debian's poppler-utils (pdftotext, pdftoppm)"; exit 1; }
+
 # Database tables, the condition catalogue and the demo accounts (all idempotent).
-bootstrap: $(VENV)/.runtime-installed node_modules/.installed .secret-key
+bootstrap: $(VENV)/.runtime-installed node_modules/.installed .secret-key system-packages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_catalog
 	$(BIN)/python manage.py setup_demo
@@ -42,7 +55,7 @@ run: bootstrap
 	@echo "kneerehab on http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
 	HTTPS=0 $(BIN)/honcho --procfile Procfile start --port $(PORT)
 
-test: $(VENV)/.dev-installed node_modules/.installed
+test: $(VENV)/.dev-installed node_modules/.installed test-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from kneerehab.api_docs import DocsView, SchemaView
+from kneerehab.programme.api import ProgrammePdfView
 
 
 @extend_schema(responses={200: OpenApiResponse(
@@ -33,4 +34,6 @@ urlpatterns = [
     path("", include("conditions.api.urls")),
     path("", include("plans.api.urls")),
     path("", include("tracker.api.urls")),
+    # Above the domain apps: the programme draws on plans, the exercise library and the screening rules.
+    path("plans/<int:pk>/programme.pdf", ProgrammePdfView.as_view(), name="plan-programme-pdf"),
 ]

@@ -351,11 +351,13 @@ def test_today(patient_client, make_plan):
         {"id": quad.pk, "plan": plan.pk, "phase": "rice",
          "exercise": {"slug": "quad-sets", "name": "Quadriceps setting", "instructions": "How to do quad-sets.",
                       "feel": "A gentle stretch.", "stop_if": "Stop if the pain gets sharp."},
-         "sets": 3, "reps": 10, "hold_seconds": 5, "times_per_day": 2, "logged_sessions": 1, "done": False},
+         "sets": 3, "reps": 10, "hold_seconds": 5, "times_per_day": 2, "logged_sessions": 1, "done": False,
+         "media": []},
         {"id": slides.pk, "plan": plan.pk, "phase": "rice",
          "exercise": {"slug": "heel-slides", "name": "Heel slides", "instructions": "How to do heel-slides.",
                       "feel": "A gentle stretch.", "stop_if": "Stop if the pain gets sharp."},
-         "sets": 2, "reps": 8, "hold_seconds": 0, "times_per_day": 1, "logged_sessions": 1, "done": True},
+         "sets": 2, "reps": 8, "hold_seconds": 0, "times_per_day": 1, "logged_sessions": 1, "done": True,
+         "media": []},
     ]
 
 

@@ -120,6 +120,8 @@ ROWS = [
         body={"reason": "flare-up"}),
     Row("POST", "/api/v1/plans/{pk}/clear-hold/", PHYSIO_ON_OBJECT, target=lambda w: w.held_plan.pk,
         body={"note": "Called the patient: calf scan was clear."}),
+    Row("GET", "/api/v1/plans/{pk}/programme.pdf", CASELOAD_READ, target=lambda w: w.alice.plan.pk,
+        content_type="application/pdf"),
     Row("GET", "/api/v1/today/", PATIENT_ONLY),
     # --- tracker: patients record their own; physiotherapists read their caseload's
     Row("GET", "/api/v1/checkins/", SIGNED_IN),
