@@ -252,3 +252,23 @@ class ReminderDispatchState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: slots up to {self.materialised_until:%Y-%m-%d %H:%M} materialised"
+
+
+class CalendarFeed(models.Model):
+    """A patient's secret calendar subscription URL. Only a hash of its token is kept: a database read does not
+    reveal a working URL. Revoking it (or making a new one) makes the old URL answer 404."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient"], condition=Q(revoked_at__isnull=True),
+                                    name="calendar_feed_one_live_per_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.patient_id}{' (revoked)' if self.revoked_at else ''}"

@@ -1,6 +1,7 @@
 """Writes on plans: assigning a staged plan, changing it, and moving it between phases."""
 import logging
 import re
+import secrets
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -14,7 +15,9 @@ from kneerehab.media.storing import delete_files, fill_media
 from kneerehab.users.models import User
 from kneerehab.users.selectors import is_on_caseload
 
+from .calendar import token_hash
 from .models import (
+    CalendarFeed,
     ClotRiskFactor,
     PhaseChange,
     PhaseChangeKind,
@@ -603,3 +606,28 @@ def plan_exercise_media_add(*, plan: Plan, plan_exercise_id: int, uploaded_by: U
         delete_files(media)
         raise
     return media
+
+
+# --- calendar feed ----------------------------------------------------------------------------------------------
+
+
+def calendar_feed_create(*, patient: User) -> tuple[CalendarFeed, str]:
+    """A new secret feed URL for the patient; the one before stops working. The token is returned once."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        # Locks the patient's live feed (if any) so that two requests cannot both keep theirs.
+        CalendarFeed.objects.select_for_update().filter(patient=patient, revoked_at__isnull=True).update(
+            revoked_at=now)
+        try:
+            with transaction.atomic():
+                feed = CalendarFeed.objects.create(patient=patient, token_hash=token_hash(token))
+        except IntegrityError as error:
+            raise ApplicationError("Another calendar link was being made at the same moment; try again.",
+                                   status_code=409, code="conflict") from error
+    return feed, token
+
+
+def calendar_feed_revoke(*, patient: User) -> int:
+    """Turns the patient's feed URL off (it answers 404 from now on). Returns how many were live (0 or 1)."""
+    return CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).update(revoked_at=timezone.now())

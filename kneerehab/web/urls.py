@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import common, media, patient, physio
+from .views import calendar, common, media, patient, physio
 
 app_name = "web"
 
@@ -29,4 +29,7 @@ urlpatterns = [
     path("checkin/", patient.checkin, name="checkin"),
     path("checkins/<int:checkin_id>/", patient.checkin_result, name="checkin-result"),
     path("progress/", patient.progress, name="progress"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/new/", calendar.calendar_create, name="calendar-create"),
+    path("calendar/off/", calendar.calendar_revoke, name="calendar-revoke"),
 ]

@@ -123,6 +123,12 @@ ROWS = [
     Row("GET", "/api/v1/plans/{pk}/programme.pdf", CASELOAD_READ, target=lambda w: w.alice.plan.pk,
         content_type="application/pdf"),
     Row("GET", "/api/v1/today/", PATIENT_ONLY),
+    # --- the calendar feed: patients manage their own URL; the feed's secret is its only credential
+    Row("GET", "/api/v1/calendar-feed/", PATIENT_ONLY),
+    Row("POST", "/api/v1/calendar-feed/", S(401, 201, 201, 403, 403, 403)),
+    Row("DELETE", "/api/v1/calendar-feed/", S(401, 204, 204, 403, 403, 403)),
+    Row("GET", "/api/v1/calendar/{token}.ics", EVERYONE, target=lambda w: w.alice.calendar_token,
+        content_type="text/calendar"),
     # --- tracker: patients record their own; physiotherapists read their caseload's
     Row("GET", "/api/v1/checkins/", SIGNED_IN),
     Row("POST", "/api/v1/checkins/", S(401, 201, 201, 403, 403, 403),

@@ -16,7 +16,16 @@ from PIL import Image
 
 from conditions.models import Condition, Exercise, ExerciseMedia, PhaseExercise, PhaseKey, TreatmentPhase
 from kneerehab.notifications.models import Device, Notification
-from plans.models import PhaseChange, Plan, PlanExercise, PlanExerciseMedia, ReminderDelivery, SafetyHold
+from plans.calendar import token_hash
+from plans.models import (
+    CalendarFeed,
+    PhaseChange,
+    Plan,
+    PlanExercise,
+    PlanExerciseMedia,
+    ReminderDelivery,
+    SafetyHold,
+)
 from tests.factories import PASSWORD, PatientFactory, PhysiotherapistFactory
 from tracker.models import Alert, CheckIn, ExerciseLog, PromptLevel
 
@@ -67,6 +76,8 @@ class PatientData:
     # A picture their physiotherapist added to the exercise in the library, and one for their plan alone.
     library_media: ExerciseMedia
     plan_media: PlanExerciseMedia
+    # The secret of their calendar feed URL.
+    calendar_token: str
 
     def markers(self) -> set[str]:
         return {self.user.username, self.user.email, self.marker}
@@ -115,9 +126,12 @@ def make_patient_data(*, username: str, physio, condition: Condition) -> Patient
                                                 title=f"Library picture ({marker})"))
     plan_media = _with_picture(PlanExerciseMedia(plan_exercise=current, uploaded_by=physio,
                                                  title=f"Plan picture ({marker})"))
+    calendar_token = f"calendar-token-{username.replace('_', '-')}"
+    CalendarFeed.objects.create(patient=user, token_hash=token_hash(calendar_token))
     return PatientData(user=user, marker=marker, plan=plan, plan_exercise=current, checkin=checkin,
                        exercise_log=exercise_log, alert=alert, notification=notification, device=device,
-                       reminder=reminder, library_media=library_media, plan_media=plan_media)
+                       reminder=reminder, library_media=library_media, plan_media=plan_media,
+                       calendar_token=calendar_token)
 
 
 def _with_picture(media):

@@ -67,3 +67,21 @@ def test_a_renamed_text_file_is_shown_as_a_form_error(catalog, physio, meniscus_
 
 def test_another_physiotherapists_plan_page_is_not_found(catalog, meniscus_plan):
     assert browser(PhysiotherapistFactory()).get(f"/plans/{meniscus_plan.pk}/media/").status_code == 404
+
+
+def test_a_patient_makes_and_turns_off_a_calendar_link_in_the_browser(catalog, patient, meniscus_plan):
+    web = browser(patient)
+    assert "Put your exercise times in your phone" in web.get("/today/").content.decode()
+    page = csrf_post(web, "/calendar/new/").content.decode()
+    url = re.search(r'value="(http://testserver/api/v1/calendar/[^"]+\.ics)"', page).group(1)
+    assert 'href="webcal://testserver/api/v1/calendar/' in page
+    assert Client().get(url.removeprefix("http://testserver")).status_code == 200
+    assert csrf_post(web, "/calendar/off/").status_code == 302
+    assert Client().get(url.removeprefix("http://testserver")).status_code == 404
+    assert "You have no calendar link yet." in web.get("/calendar/").content.decode()
+
+
+def test_the_programme_buttons_are_on_today_and_the_patient_page(catalog, physio, patient, meniscus_plan):
+    pdf_url = f"/api/v1/plans/{meniscus_plan.pk}/programme.pdf"
+    assert f'href="{pdf_url}"' in browser(patient).get("/today/").content.decode()
+    assert f'href="{pdf_url}"' in browser(physio).get(f"/patients/{patient.pk}/").content.decode()
