@@ -423,8 +423,9 @@ def test_caseload_list_queries_do_not_grow(physio_client, physio, meniscus, rows
 @pytest.mark.parametrize("rows", [1, 15])
 def test_plan_list_queries_do_not_grow(physio_client, physio, meniscus, rows, django_assert_max_num_queries):
     _populate(physio, meniscus, rows)
-    # count, page (with patient, physiotherapist, condition), exercises, phase history, open safety holds
-    with django_assert_max_num_queries(5 + AUDIT):
+    # count, page (with patient, physiotherapist, condition), exercises, their media and their library
+    # exercises' media, phase history, open safety holds
+    with django_assert_max_num_queries(7 + AUDIT):
         response = physio_client.get("/api/v1/plans/", {"page_size": 100})
     assert response.json()["count"] == rows
     assert all(len(p["exercises"]) == 4 and len(p["phase_history"]) == 1 for p in response.json()["results"])
@@ -438,8 +439,9 @@ def test_today_queries_do_not_grow(physio, patient, patient_client, conditions, 
         condition = make_path(slug=f"condition-{n}", name=f"Condition {n}")
         plan = plan_create(physiotherapist=physio, patient_id=patient.pk, condition_slug=condition.slug)
         log_all_sessions(plan, NOW.date())
-    # plans, their open safety holds, exercises with today's session counts
-    with django_assert_max_num_queries(3 + AUDIT):
+    # plans, their open safety holds, exercises with today's session counts, their media, their library
+    # exercises' media
+    with django_assert_max_num_queries(5 + AUDIT):
         response = patient_client.get("/api/v1/today/")
     assert len(response.json()["plans"]) == conditions
     assert len(response.json()["exercises"]) == 2 * conditions

@@ -128,6 +128,10 @@ def test_every_operation_honours_its_schema(case, role_choice, fuzz_world):
         # Random ids never name a patient on the caseload or a prescribed exercise: name real ones.
         case.body.update(real_body_fields(fuzz_world).get((case.method.upper(), case.path), {}))
 
+    if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
+        # A multipart body is a set of named parts: a bare value (negative mode) cannot be encoded as one.
+        case.body = {}
+
     headers = {**BEHIND_TLS_PROXY, "Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
     response = case.call(headers=headers)
 
