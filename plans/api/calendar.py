@@ -9,10 +9,11 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kneerehab.api.permissions import IsPatient
+
 from ..calendar import feed_for_token, sessions_calendar
 from ..models import CalendarFeed
 from ..services import calendar_feed_create, calendar_feed_revoke
-from .permissions import IsPatient
 
 
 class CalendarFeedStateSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conditions', '0002_catalog_fingerprints_and_search_text'),
+        ('conditions', '0003_red_flags_name_their_questions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
