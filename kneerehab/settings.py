@@ -445,10 +445,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Audit ----------------------------------------------------------------
 # Requests to these paths touch a patient's health data and are recorded.
 AUDIT_PATH_PATTERNS = [
-    r"^/api/v1/(checkins|exercise-logs|plans|progress|patients|alerts|today)(/|$)",
+    r"^/api/v1/(checkins|exercise-logs|plans|progress|patients|alerts|today|plan-exercise-media|calendar-feed|"
+    r"calendar)(/|$)",
     r"^/api/v1/me/(export|erase)/",
     # The browser pages that show or change the same data.
-    r"^/(caseload|patients|plans|alerts|today|checkin|checkins|progress)(/|$)",
+    r"^/(caseload|patients|plans|alerts|today|checkin|checkins|progress|calendar)(/|$)",
 ]
 
 # --- Notifications ------------------------------------------------------

@@ -11,6 +11,7 @@ import qrcode
 import qrcode.image.pil
 from django.template.loader import render_to_string
 from django.utils import timezone
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -22,6 +23,11 @@ from tracker.help_card import help_card
 from tracker.rules import RECENT_SURGERY_DAYS
 
 from .emergency import emergency_number_for_patient
+
+# WeasyPrint switches Pillow, process-wide, to accepting truncated pictures when it is imported; that would let
+# a cut-off upload through the content check (kneerehab.media.inspection). Every picture the programme embeds
+# was decoded in full at upload, so nothing here needs the leniency.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 

@@ -50,7 +50,9 @@ class PlanMediaUploadView(APIView):
 SIZE_PARAMETER = OpenApiParameter("size", str, enum=[THUMBNAIL], required=False,
                                   description="`thumbnail`: the small copy of a picture.")
 FILE_RESPONSES = {(200, "*/*"): OpenApiTypes.BINARY,
-                  404: OpenApiResponse(description="No such media, or not yours to see.")}
+                  (206, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The byte range asked for (Range)."),
+                  404: OpenApiResponse(description="No such media, or not yours to see."),
+                  416: OpenApiResponse(description="The byte range is not in the file.")}
 
 
 class _MediaFileView(APIView):
@@ -61,7 +63,8 @@ class _MediaFileView(APIView):
 
     def get(self, request, pk: int):
         media = get_object_or_404(self.visible(request.user), pk=pk)
-        return media_response(media, variant=request.query_params.get("size", ""))
+        return media_response(media, variant=request.query_params.get("size", ""),
+                              range_header=request.headers.get("Range", ""))
 
 
 class ExerciseMediaFileView(_MediaFileView):

@@ -201,3 +201,24 @@ def test_today_reads_media_in_a_fixed_number_of_queries(physio, patient, plan, d
         upload_library(client_for(physio), slug, video())
     with django_assert_max_num_queries(8):
         today_media(client_for(patient))
+
+
+def test_a_video_is_served_in_byte_ranges_for_players_that_ask(physio, patient, plan):
+    upload_library(client_for(physio), "quad-sets", video())
+    media = ExerciseMedia.objects.get()
+    url = f"/api/v1/exercise-media/{media.pk}/file/"
+    whole = b"".join(client_for(patient).get(url).streaming_content)
+    size = len(whole)
+
+    first_two = client_for(patient).get(url, HTTP_RANGE="bytes=0-1")
+    assert first_two.status_code == 206
+    assert (first_two["Content-Range"], first_two.content) == (f"bytes 0-1/{size}", whole[:2])
+    assert first_two["Accept-Ranges"] == "bytes"
+    tail = client_for(patient).get(url, HTTP_RANGE="bytes=-100")
+    assert (tail.status_code, tail.content) == (206, whole[-100:])
+    rest = client_for(patient).get(url, HTTP_RANGE="bytes=100-")
+    assert (rest["Content-Range"], rest.content) == (f"bytes 100-{size - 1}/{size}", whole[100:])
+    beyond = client_for(patient).get(url, HTTP_RANGE=f"bytes={size}-")
+    assert beyond.status_code == 416 and beyond["Content-Range"] == f"bytes */{size}"
+    # The range is read only after the permission check.
+    assert client_for(PatientFactory()).get(url, HTTP_RANGE="bytes=0-1").status_code == 404

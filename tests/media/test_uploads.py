@@ -41,6 +41,9 @@ def test_a_text_file_named_like_a_video_is_refused(exercise, physio):
 
 
 def test_a_picture_cut_short_is_refused(exercise, physio):
+    # As in the running service, where the PDF programme's renderer is loaded too (it relaxes Pillow on import).
+    import kneerehab.programme.document  # noqa: F401
+
     data = picture_bytes(image_format="PNG", size=(800, 800))
     truncated = picture(image_format="PNG")
     truncated.file = io.BytesIO(data[: len(data) // 2])

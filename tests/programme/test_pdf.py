@@ -95,7 +95,7 @@ def test_page_one_shows_the_exercise_picture(plan, tmp_path):
     shutil.copy(tmp_path / "page-1.png", page)
 
     with Image.open(page) as image:
-        pixels = image.convert("RGB").getdata()
+        pixels = image.convert("RGB").get_flattened_data()
         near = sum(1 for r, g, b in pixels if abs(r - 200) < 25 and abs(g - 60) < 25 and abs(b - 40) < 25)
     # The 45 mm wide picture at 60 dpi is about 100 × 70 pixels of that colour; nothing else on the page is.
     assert near > 3000
