@@ -614,17 +614,13 @@ def plan_exercise_media_add(*, plan: Plan, plan_exercise_id: int, uploaded_by: U
 def calendar_feed_create(*, patient: User) -> tuple[CalendarFeed, str]:
     """A new secret feed URL for the patient; the one before stops working. The token is returned once."""
     token = secrets.token_urlsafe(32)
-    now = timezone.now()
     with transaction.atomic():
-        # Locks the patient's live feed (if any) so that two requests cannot both keep theirs.
-        CalendarFeed.objects.select_for_update().filter(patient=patient, revoked_at__isnull=True).update(
-            revoked_at=now)
-        try:
-            with transaction.atomic():
-                feed = CalendarFeed.objects.create(patient=patient, token_hash=token_hash(token))
-        except IntegrityError as error:
-            raise ApplicationError("Another calendar link was being made at the same moment; try again.",
-                                   status_code=409, code="conflict") from error
+        # Two taps at once take turns on the patient's row (NO KEY: rows that merely point at the patient are
+        # not held up), so the second revokes the first's new feed and only the last URL stays live. The partial
+        # unique constraint would refuse a second live feed anyway.
+        User.objects.select_for_update(no_key=True).filter(pk=patient.pk).values_list("pk").first()
+        CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        feed = CalendarFeed.objects.create(patient=patient, token_hash=token_hash(token))
     return feed, token
 
 

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from plans.models import PhaseChange, PhaseChangeKind, Plan, PlanStatus
+from plans.models import CalendarFeed, PhaseChange, PhaseChangeKind, Plan, PlanStatus
 from plans.services import plan_create
 from tests.concurrency import postgresql_only, run_together  # noqa: F401 (fixture)
 from tests.factories import PatientFactory, PhysiotherapistFactory, make_path
@@ -161,3 +161,18 @@ def test_checkins_racing_a_sweep_neither_deadlock_nor_go_unevaluated(setup, sett
     plan.refresh_from_db()
     assert plan.progression_evaluated_at >= latest.recorded_at
     assert not ProgressionDue.objects.exists()
+
+
+def test_calendar_links_made_at_once_leave_exactly_one_live(setup):
+    _physio, patient, _condition = setup
+
+    def subscribe(_):
+        response = client_for(patient).post("/api/v1/calendar-feed/")
+        return response.status_code, response.json().get("url", "")
+
+    results = run_together(4, subscribe)
+    assert [status for status, _url in results] == [201] * 4, results
+    assert CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).count() == 1
+    paths = [url.removeprefix("http://testserver") for _status, url in results]
+    live = [path for path in paths if APIClient().get(path).status_code == 200]
+    assert len(live) == 1
