@@ -70,7 +70,7 @@ class CalendarFeedIcsView(APIView):
     authentication_classes = []
     renderer_classes = [JSONRenderer, ICalendarRenderer]
 
-    @extend_schema(summary="The calendar feed (iCalendar) of a secret URL", auth=[],
+    @extend_schema(summary="The calendar feed (iCalendar) of a secret URL", auth=[], operation_id="calendar_feed_ics",
                    responses={(200, "text/calendar"): OpenApiTypes.BINARY,
                               404: OpenApiResponse(description="No such feed, or it was revoked.")})
     def get(self, request, token: str):
