@@ -5,8 +5,7 @@ from rest_framework.test import APIClient
 from conditions.models import ExerciseMedia
 from plans.models import PlanExerciseMedia
 from plans.services import plan_create
-from tests.factories import PatientFactory, PhysiotherapistFactory
-from tests.plans.factories import make_path
+from tests.factories import PatientFactory, PhysiotherapistFactory, make_path
 
 from .files import has_gps, picture, video
 

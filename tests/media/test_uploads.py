@@ -7,7 +7,7 @@ from PIL import Image
 from conditions.models import ExerciseMedia
 from conditions.services import exercise_media_add
 from kneerehab.errors import ApplicationError
-from tests.plans.factories import ExerciseFactory
+from tests.factories import ExerciseFactory
 
 from .files import has_gps, picture, picture_bytes, text_renamed, video
 

@@ -9,9 +9,7 @@ from rest_framework.test import APIClient
 
 from plans.models import CalendarFeed, PlanStatus
 from plans.services import plan_create
-from tests.factories import PatientFactory
-
-from .factories import make_path
+from tests.factories import PatientFactory, make_path
 
 pytestmark = pytest.mark.django_db
 

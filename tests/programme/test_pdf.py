@@ -10,9 +10,8 @@ from rest_framework.test import APIClient
 
 from conditions.services import exercise_media_add
 from plans.services import plan_create
-from tests.factories import PatientFactory, PhysiotherapistFactory
+from tests.factories import PatientFactory, PhysiotherapistFactory, make_path
 from tests.media.files import picture
-from tests.plans.factories import make_path
 from tracker.questions import QUESTIONS
 
 pytestmark = pytest.mark.django_db
