@@ -17,12 +17,11 @@ from weasyprint.urls import URLFetcher
 
 from conditions.models import PhaseKey, TreatmentPhase
 from kneerehab.media.inspection import MediaKind
-from plans.models import Plan
+from kneerehab.users.emergency import emergency_number_for
+from plans.models import Plan, SafetyHold
 from plans.selectors import media_for_plan_exercise
 from tracker.help_card import help_card
 from tracker.rules import RECENT_SURGERY_DAYS
-
-from .emergency import emergency_number_for_patient
 
 # WeasyPrint switches Pillow, process-wide, to accepting truncated pictures when it is imported; that would let
 # a cut-off upload through the content check (kneerehab.media.inspection). Every picture the programme embeds
@@ -52,12 +51,15 @@ def programme_html(*, plan: Plan, checkin_url: str, today: date | None = None) -
         # No clinic yet: the header shows the patient and the physiotherapist; the clinic joins when it exists.
         "phase_label": PhaseKey(plan.current_phase).label,
         "phase": phase,
+        # On a safety hold the patient is told to stop the exercises: the paper says so above them, as Today does.
+        "safety_hold": SafetyHold.objects.filter(plan=plan, cleared_at__isnull=True).first(),
         "printed_on": today,
         "exercises": [{"item": pe, "picture": _first_picture(pe, plan)} for pe in exercises],
         "weekdays": WEEKDAYS,
         "card": help_card(immunosuppressed=plan.immunosuppressed, recent_surgery=recent_surgery,
                           clot_risk=bool(plan.clot_risk_factors) or recent_surgery),
-        "emergency_number": emergency_number_for_patient(patient),
+        # The patient's country's number (else their time zone's, else 112), as the check-in prompts say it.
+        "emergency": emergency_number_for(patient),
         "checkin_url": checkin_url,
         "checkin_qr": _qr_data_uri(checkin_url),
     }

@@ -116,3 +116,25 @@ def test_only_the_patient_and_their_physiotherapist_get_it(plan):
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
     assert APIClient().get(f"/api/v1/plans/{plan.pk}/programme.pdf").status_code == 401
+
+
+def test_the_card_gives_the_patients_own_emergency_number(plan, tmp_path):
+    patient = plan.patient
+    patient.timezone, patient.country = "Europe/London", ""
+    patient.save(update_fields=["timezone", "country"])
+    assert "Call the emergency number 999 (or 112) now if" in pdf_text(download(patient, plan).content, tmp_path)
+    patient.country = "US"
+    patient.save(update_fields=["country"])
+    assert "Call the emergency number 911 now if" in pdf_text(download(patient, plan).content, tmp_path)
+
+
+def test_a_plan_on_a_safety_hold_says_so_above_the_exercises(plan, tmp_path):
+    from plans.models import SafetyHold
+
+    SafetyHold.objects.create(plan=plan, level="urgent", reasons=[{"code": "fever", "message": "Fever."}],
+                              advice="Get medical attention today and stop your exercises until you are checked.")
+    text = pdf_text(download(plan.patient, plan).content, tmp_path)
+    hold = text.index("Your exercises are on hold")
+    assert hold < text.index("Your exercises 1.")
+    assert "Get medical attention today and stop your exercises until you are checked." in text
+    assert "Do not do the exercises below until your physiotherapist" in text

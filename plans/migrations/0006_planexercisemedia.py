@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0004_plan_clinical_context'),
+        ('plans', '0005_safety_hold'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
