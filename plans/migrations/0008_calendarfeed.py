@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0006_planexercisemedia'),
+        ('plans', '0007_planexercisemedia'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

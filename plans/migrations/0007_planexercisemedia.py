@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0005_safety_hold'),
+        ('plans', '0006_progression_due'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
