@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from kneerehab.api.permissions import IsPhysiotherapist
 from kneerehab.media.serializers import MediaSerializer
 from kneerehab.media.serving import THUMBNAIL, media_response
+from kneerehab.parsers import JSONParser
 
 from ..selectors import exercise_media_visible_to, plan_exercise_media_visible_to, plans_visible_to
 from ..services import plan_exercise_media_add
