@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "kneerehab.middleware.CommonMiddleware",  # no slash-appending redirects under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kneerehab.users.sessions.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -416,6 +417,9 @@ HEALTH_URGENT_DELIVERY_MAX_AGE_SECONDS = env.int("HEALTH_URGENT_DELIVERY_MAX_AGE
 # Beat saves each periodic task's last run as soon as it sends it (not every 3 minutes), so /healthz
 # can tell when beat last ran.
 CELERY_BEAT_SYNC_EVERY = 1
+# /healthz names the failing part, the broker's transport and the last worker heartbeat to staff only,
+# unless this is on (for a monitoring probe that cannot sign in, on a private network).
+HEALTHZ_DETAILS = env.bool("HEALTHZ_DETAILS", default=False)
 # Periodic work; beat (DatabaseScheduler) stores these rows and triggers them.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
@@ -492,6 +496,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A browser session ends after this long without a request, and this long after sign-in whatever the
+# activity (kneerehab.users.sessions); the cookie itself lives no longer than the maximum.
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_MAX_AGE_SECONDS = env.int("SESSION_MAX_HOURS", default=12) * 60 * 60
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)

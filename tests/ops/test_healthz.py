@@ -38,8 +38,8 @@ def staff_client():
     return staff
 
 
-def test_healthz_is_200_when_database_and_broker_answer(client, background_alive):
-    response = client.get("/healthz")
+def test_healthz_is_200_when_database_and_broker_answer(staff_client, background_alive):
+    response = staff_client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -48,24 +48,24 @@ def test_healthz_is_200_when_database_and_broker_answer(client, background_alive
     assert body["failing"] == []
 
 
-def test_healthz_is_503_naming_the_broker_when_it_is_down(client, monkeypatch, settings):
+def test_healthz_is_503_naming_the_broker_to_staff_when_it_is_down(staff_client, monkeypatch, settings):
     from kneerehab.celery import app
 
     monkeypatch.setitem(app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
     # The embedded settings name the filesystem transport class, which would win over the URL's scheme.
     monkeypatch.setitem(app.conf, "CELERY_BROKER_TRANSPORT", None)
     settings.BROKER_HEALTH_TIMEOUT_SECONDS = 0.5
-    response = client.get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
 
 
-def test_healthz_is_503_naming_the_database_when_it_is_down(client, monkeypatch):
+def test_healthz_is_503_naming_the_database_to_staff_when_it_is_down(staff_client, monkeypatch):
     monkeypatch.setattr(selectors, "database_status", lambda: {"ok": False, "error": "OperationalError"})
     from kneerehab.ops import views
 
     monkeypatch.setattr(views, "database_status", selectors.database_status)
-    response = client.get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["database"]
 
@@ -87,9 +87,7 @@ def test_healthz_is_degraded_with_a_stale_worker_heartbeat_and_says_which_part_t
     worker_seen(timedelta(minutes=4))  # the worker stopped (or its queue is stuck) four minutes ago
     anonymous = client.get("/healthz")
     assert anonymous.status_code == 503
-    assert anonymous.json()["status"] == "degraded"
-    assert anonymous.json()["failing"] == []  # database and broker answer
-    assert "background" not in anonymous.json()
+    assert anonymous.json() == {"status": "degraded"}
 
     staff = staff_client.get("/healthz")
     assert staff.status_code == 503
@@ -138,3 +136,35 @@ def test_healthz_is_degraded_while_an_urgent_email_waits_too_long(staff_client, 
     assert response.status_code == 503
     assert response.json()["background"]["late"] == ["urgent_deliveries"]
     assert response.json()["background"]["checks"]["urgent_deliveries"]["age_seconds"] == 150
+
+
+INTERNALS = ("broker", "database", "transport", "filesystem", "redis", "worker", "beat", "Error")
+
+
+@pytest.fixture
+def broker_down(monkeypatch, settings):
+    from kneerehab.celery import app
+
+    monkeypatch.setitem(app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.conf, "CELERY_BROKER_TRANSPORT", None)
+    settings.BROKER_HEALTH_TIMEOUT_SECONDS = 0.5
+
+
+@pytest.mark.parametrize("down", [False, True])
+def test_anyone_else_learns_the_status_and_nothing_of_the_insides(client, background_alive, request, down):
+    if down:
+        request.getfixturevalue("broker_down")
+    for caller in (None, PatientFactory()):
+        if caller is not None:
+            client.force_login(caller)
+        response = client.get("/healthz")
+        assert response.status_code == (503 if down else 200)
+        assert response.json() == {"status": "unavailable" if down else "ok"}
+        assert not any(word in response.content.decode() for word in INTERNALS)
+
+
+def test_a_private_probe_may_be_shown_the_details(client, settings, background_alive, broker_down):
+    settings.HEALTHZ_DETAILS = True
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["broker"]
