@@ -550,7 +550,7 @@ def progression_request_for_patient(*, patient_id: int, now: datetime | None = N
     due, plan = ProgressionDue._meta, Plan._meta
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {due.db_table} (plan_id, due_at) "  # noqa: S608 (table names from the models)
+            f"INSERT INTO {due.db_table} (plan_id, due_at) "  # noqa: S608  # nosec B608: table names from the models
             f"SELECT id, %s FROM {plan.db_table} WHERE patient_id = %s AND status = %s "
             "ON CONFLICT (plan_id) DO NOTHING",
             [connection.ops.adapt_datetimefield_value(_debounce_until(now)), patient_id, PlanStatus.ACTIVE],

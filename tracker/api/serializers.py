@@ -209,7 +209,8 @@ class AlertSerializer(serializers.ModelSerializer):
                   "outcome", "outcome_note", "escalated_at", "created_at"]
         read_only_fields = fields
 
-    def get_recorded_at(self, obj: Alert):
+    @extend_schema_field(serializers.DateTimeField(help_text="When the check-in or the painful session was made."))
+    def get_recorded_at(self, obj: Alert) -> str:
         when = obj.checkin.recorded_at if obj.checkin_id else obj.exercise_log.created_at
         return serializers.DateTimeField().to_representation(when)
 
