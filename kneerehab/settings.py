@@ -496,6 +496,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions that refuse a malformed cookie before any query (kneerehab/users/session_store.py).
+SESSION_ENGINE = "kneerehab.users.session_store"
 # A browser session ends after this long without a request, and this long after sign-in whatever the
 # activity (kneerehab.users.sessions); the cookie itself lives no longer than the maximum.
 SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_MINUTES", default=30) * 60

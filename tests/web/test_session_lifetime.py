@@ -74,3 +74,15 @@ def test_both_limits_follow_the_settings(web_client, settings):
             assert still_signed_in(web_client)
         clock.shift(timedelta(minutes=4))  # 60 minutes after the second sign-in
         assert not still_signed_in(web_client)
+
+
+def test_a_session_cookie_no_server_could_make_is_no_session(client):
+    from kneerehab.users.session_store import SessionStore
+
+    assert SessionStore("abcdefgh\x00ijklmnop").session_key is None
+    assert SessionStore("abc-defg;ijklmnop").session_key is None
+    assert SessionStore("abcdefgh1234567890").session_key == "abcdefgh1234567890"
+    # Through HTTP: a probe's cookie reaches the pages as an anonymous visitor, never as a 500.
+    client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
