@@ -144,3 +144,11 @@ def test_the_feed_spans_a_week_back_and_four_weeks_ahead(plan, new_yorker):
     days = {e.decoded("dtstart").date() for e in sessions(read_feed(subscribe(new_yorker)))}
     assert min(days) == date(2026, 3, 1)  # the plan's start, less than a week ago
     assert max(days) == date(2026, 4, 2)
+
+
+@pytest.mark.parametrize("query", ["", "?format=ics"])
+def test_an_unknown_feed_is_a_json_404_whatever_format_is_asked(client, query):
+    response = client.get(f"/api/v1/calendar/no-such-feed.ics{query}", HTTP_ACCEPT="text/calendar")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
