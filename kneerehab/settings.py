@@ -216,7 +216,8 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, refusing tokens issued before a password change or a deactivation.
+        "kneerehab.users.tokens.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -252,6 +253,9 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry the account's token version (kneerehab/users/tokens.py).
+    "TOKEN_OBTAIN_SERIALIZER": "kneerehab.users.tokens.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "kneerehab.users.tokens.TokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {

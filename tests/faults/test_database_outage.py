@@ -21,8 +21,8 @@ import urllib.request
 import psycopg
 import pytest
 from django.db import connection
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from kneerehab.users.tokens import refresh_token_for
 from tests.celery_processes import ROOT, new_queue, process_env, wait_for
 from tests.factories import PatientFactory, PhysiotherapistFactory
 
@@ -120,7 +120,7 @@ def database_refusing_connections():
 @pytest.fixture
 def patient_token():
     patient = PatientFactory(physiotherapists=[PhysiotherapistFactory()])
-    return patient, str(RefreshToken.for_user(patient).access_token)
+    return patient, str(refresh_token_for(patient).access_token)
 
 
 def test_connections_killed_under_the_server_are_replaced_on_the_next_request(patient_token):

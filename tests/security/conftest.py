@@ -1,6 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+
+from kneerehab.users.tokens import refresh_token_for
 
 from .world import build_world
 
@@ -20,7 +21,7 @@ def client_for(user) -> APIClient:
     """A client that signs in the way the mobile app does: a JWT bearer token (none for anonymous)."""
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh_token_for(user).access_token}")
     return client
 
 

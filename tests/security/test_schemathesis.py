@@ -22,7 +22,6 @@ from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.meta import ComponentKind
 from schemathesis.generation.modes import GenerationMode
@@ -34,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kneerehab.throttling import UserWriteRateThrottle
+from kneerehab.users.tokens import refresh_token_for
 from kneerehab.wsgi import application
 
 from .test_authorization_matrix import ROWS
@@ -132,7 +132,7 @@ def test_every_operation_honours_its_schema(case, role_choice, fuzz_world):
         # A multipart body is a set of named parts: a bare value (negative mode) cannot be encoded as one.
         case.body = {}
 
-    headers = {**BEHIND_TLS_PROXY, "Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    headers = {**BEHIND_TLS_PROXY, "Authorization": f"Bearer {refresh_token_for(user).access_token}"}
     response = case.call(headers=headers)
 
     case.validate_response(response, checks=CHECKS, headers=headers)

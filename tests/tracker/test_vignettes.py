@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from kneerehab.users.models import User
 from kneerehab.users.services import user_create
+from kneerehab.users.tokens import refresh_token_for
 from plans.models import Plan
 from tests.factories import PASSWORD
 from tracker.models import PromptLevel
@@ -24,7 +24,7 @@ from tracker.models import PromptLevel
 def signed_in(username: str) -> APIClient:
     """A client with the user's own JWT bearer token (minted directly: the login throttle is not under test)."""
     client = APIClient()
-    token = RefreshToken.for_user(User.objects.get(username=username)).access_token
+    token = refresh_token_for(User.objects.get(username=username)).access_token
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
