@@ -322,6 +322,7 @@ def _notify_of_alert(alert: Alert, *, recipient: User, level: str, reasons: list
               f"screened as {PromptLevel(level).label.lower()}:\n{_reasons_text(reasons)}\n{phone}").rstrip(),
         link=f"/admin/tracker/alert/{alert.pk}/change/" if as_staff else f"/api/v1/alerts/{alert.pk}/",
         dedupe_key=f"alert:{alert.pk}" if not repeat else f"alert:{alert.pk}:{alert.occurrences}",
+        subject_patient=patient,
         channels_wanted=("email", "push") if level == PromptLevel.EMERGENCY or (
             level == PromptLevel.URGENT and not repeat) else ("email",),
     )
@@ -390,7 +391,8 @@ def alerts_escalate(*, now: datetime | None = None, limit: int = 200) -> int:
                     f"{_reasons_text(alert.reasons)}")
             for recipient in [alert.physiotherapist, *[u for u in staff if u.pk != alert.physiotherapist_id]]:
                 notify(recipient=recipient, kind=NotificationKind.ESCALATION, title=title, body=body,
-                       link=f"/api/v1/alerts/{alert.pk}/", dedupe_key=f"escalation:{alert.pk}")
+                       link=f"/api/v1/alerts/{alert.pk}/", dedupe_key=f"escalation:{alert.pk}",
+                       subject_patient=alert.patient)
     logger.info("escalated %s alerts", len(alerts))
     return len(alerts)
 

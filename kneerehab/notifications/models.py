@@ -25,6 +25,11 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    # The patient a notification is about (an alert to a physiotherapist names the patient), so that
+    # erasing the patient's data finds it in other people's inboxes too.
+    subject_patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    )
     title = models.CharField(max_length=200)
     body = models.TextField()
     link = models.CharField(max_length=300, blank=True, help_text="Where the app should open.")

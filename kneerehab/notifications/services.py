@@ -46,12 +46,13 @@ def enqueue_delivery(delivery_id: int) -> None:
 
 def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
            dedupe_key: str | None = None, channels_wanted: tuple[str, ...] = ("email", "push"),
-           enqueue: bool = True) -> Notification:
+           enqueue: bool = True, subject_patient: User | None = None) -> Notification:
     """Put a notification in the recipient's inbox and schedule email and push after commit.
 
     With a `dedupe_key`, a second call for the same cause returns the first notification.
     With `enqueue=False` the channel deliveries are only stored: the caller sends
     them itself (`deliver_channel`), or the outbox sweeper picks them up.
+    `subject_patient`: the patient it is about, when that is not the recipient (erasure finds it by this).
     """
     if dedupe_key:
         existing = Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).first()
@@ -60,7 +61,8 @@ def notify(*, recipient: User, kind: str, title: str, body: str, link: str = "",
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+                recipient=recipient, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key,
+                subject_patient=subject_patient,
             )
     except IntegrityError:  # a concurrent caller created it first
         return Notification.objects.get(recipient=recipient, dedupe_key=dedupe_key)

@@ -86,6 +86,8 @@ def caseload_add(*, physiotherapist: User, patient: User) -> CaseloadLink:
         raise _field_error("physiotherapist", "Only a physiotherapist has a caseload.")
     if not patient.is_patient:
         raise _field_error("patient", "Only a patient can be put on a caseload.")
+    if patient.is_erased:
+        raise _field_error("patient", "This account was erased; it cannot be put on a caseload.")
     link, _ = CaseloadLink.objects.get_or_create(physiotherapist=physiotherapist, patient=patient)
     return link
 
