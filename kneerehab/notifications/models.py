@@ -97,14 +97,23 @@ class DevicePlatform(models.TextChoices):
 
 
 class Device(models.Model):
-    """A mobile device registered for push notifications."""
+    """A mobile device registered for push notifications by one account.
+
+    A token is unique per account, not overall: registering a token another
+    account holds must neither move it (that would divert the other account's
+    alerts) nor tell the caller that it exists. Each account's registration is
+    its own row; the app deregisters its token when someone signs out.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
-    token = models.CharField(max_length=512, unique=True)
+    token = models.CharField(max_length=512)
     platform = models.CharField(max_length=10, choices=DevicePlatform.choices)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="device_token_once_per_user")]
 
     def __str__(self) -> str:
         return f"{self.platform} device of {self.user_id}"

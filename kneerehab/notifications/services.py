@@ -244,6 +244,21 @@ def sweep_pending_deliveries(*, now=None, limit: int = 500) -> int:
     return len(due)
 
 
+def device_register(*, user: User, token: str, platform: str) -> tuple[Device, bool]:
+    """Register `token` for `user`'s push notifications; return the device and whether it is new to `user`.
+
+    Only the caller's own registrations are looked at or changed: another account
+    holding the same token keeps it, and the answer is the same either way.
+    """
+    try:
+        with transaction.atomic():
+            return Device.objects.update_or_create(user=user, token=token,
+                                                   defaults={"platform": platform, "active": True})
+    except IntegrityError:  # the same account registering the same token twice at once
+        device = Device.objects.get(user=user, token=token)
+        return device, False
+
+
 def notification_mark_read(*, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()

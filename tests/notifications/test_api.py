@@ -2,7 +2,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from kneerehab.notifications.models import Device, Notification
+from kneerehab.notifications.channels import send_push
+from kneerehab.notifications.models import Device, Notification, PushRecord
 from kneerehab.notifications.services import notify
 from tests.factories import PatientFactory
 
@@ -76,20 +77,38 @@ def test_inbox_queries_do_not_grow_with_rows(patient_client, patient, rows, djan
     assert response.json()["count"] == rows
 
 
-def test_register_a_device_once_and_move_it_between_accounts(patient_client, patient):
+def test_register_a_device_once_and_remove_it(patient_client, patient):
     created = patient_client.post("/api/v1/devices/", {"token": "apns-123", "platform": "ios"}, format="json")
     assert created.status_code == 201
     again = patient_client.post("/api/v1/devices/", {"token": "apns-123", "platform": "ios"}, format="json")
     assert again.status_code == 200
+    assert again.json()["id"] == created.json()["id"]
     assert Device.objects.count() == 1
-    other = PatientFactory()
-    other_client = APIClient()
-    other_client.force_authenticate(other)
-    moved = other_client.post("/api/v1/devices/", {"token": "apns-123", "platform": "ios"}, format="json")
-    assert moved.status_code == 200
-    assert Device.objects.get().user == other
-    assert patient_client.get("/api/v1/devices/").json()["count"] == 0
-    assert patient_client.delete(f"/api/v1/devices/{created.json()['id']}/").status_code == 404
-    assert other_client.delete(f"/api/v1/devices/{created.json()['id']}/").status_code == 204
+    stranger = APIClient()
+    stranger.force_authenticate(PatientFactory())
+    assert stranger.delete(f"/api/v1/devices/{created.json()['id']}/").status_code == 404
+    assert patient_client.delete(f"/api/v1/devices/{created.json()['id']}/").status_code == 204
     assert patient_client.post("/api/v1/devices/", {"token": "t", "platform": "blackberry"},
                                format="json").status_code == 400
+
+
+def test_registering_another_accounts_token_neither_moves_it_nor_tells_that_it_exists(patient_client, patient):
+    """A token taken from someone's phone must not divert their alerts to the caller's account's pushes."""
+    assert patient_client.post("/api/v1/devices/", {"token": "victim-apns-1", "platform": "ios"},
+                               format="json").status_code == 201
+    attacker = APIClient()
+    attacker.force_authenticate(PatientFactory())
+
+    known = attacker.post("/api/v1/devices/", {"token": "victim-apns-1", "platform": "ios"}, format="json")
+    unknown = attacker.post("/api/v1/devices/", {"token": "nobody-has-this", "platform": "ios"}, format="json")
+
+    # Alike: the same status and the same shape, each about the caller's own registration.
+    assert known.status_code == unknown.status_code == 201
+    assert set(known.json()) == set(unknown.json()) == {"id", "token", "platform", "active", "created_at"}
+    assert known.json()["active"] is unknown.json()["active"] is True
+    # The victim keeps the token, and their pushes still go to it.
+    assert [d["token"] for d in patient_client.get("/api/v1/devices/").json()["results"]] == ["victim-apns-1"]
+    notification = note(patient, kind="alert")
+    send_push(notification)
+    assert PushRecord.objects.filter(notification=notification, device__user=patient).exists()
+    assert not PushRecord.objects.filter(notification=notification).exclude(device__user=patient).exists()

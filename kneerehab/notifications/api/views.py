@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from ..models import Device, Notification
 from ..selectors import notifications_for
-from ..services import notification_mark_read, notifications_mark_all_read
+from ..services import device_register, notification_mark_read, notifications_mark_all_read
 from .serializers import DeviceSerializer, NotificationSerializer
 
 
@@ -50,14 +50,13 @@ class DeviceViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Destr
         return Device.objects.filter(user=self.request.user).order_by("-created_at", "-id")
 
     @extend_schema(responses={201: DeviceSerializer, 200: DeviceSerializer},
-                   description="201 for a new token; 200 when the token was already registered (it moves to you).")
+                   description="201 when you register a token for the first time; 200 when you had registered "
+                               "it already. Whether another account holds the same token changes nothing: "
+                               "a token never moves between accounts.")
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # A token moves with the app: registering it again re-assigns it to the caller.
-        device, created = Device.objects.update_or_create(
-            token=serializer.validated_data["token"],
-            defaults={"user": request.user, "platform": serializer.validated_data["platform"], "active": True},
-        )
+        device, created = device_register(user=request.user, token=serializer.validated_data["token"],
+                                          platform=serializer.validated_data["platform"])
         return Response(DeviceSerializer(device).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
