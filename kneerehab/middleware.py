@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.utils.cache import add_never_cache_headers
 
+from kneerehab.audit.services import is_audited_path
 from kneerehab.errors import error_body
 
 
@@ -47,3 +49,19 @@ class CommonMiddleware(DjangoCommonMiddleware):
 
     def should_redirect_with_slash(self, request):
         return not request.path_info.startswith("/api/") and super().should_redirect_with_slash(request)
+
+
+class NoStoreHealthDataMiddleware:
+    """Health data is never kept by a browser's or a proxy's cache (Cache-Control: no-store, private).
+
+    The same paths as the audit (settings.AUDIT_PATH_PATTERNS), plus the signed-in user's own profile.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/v1/me/") or is_audited_path(request.path):
+            add_never_cache_headers(response)
+        return response

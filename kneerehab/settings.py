@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "kneerehab.audit.middleware.AuditMiddleware",
+    "kneerehab.middleware.NoStoreHealthDataMiddleware",
     # Axes last, as its documentation asks, so that it sees the authenticated user.
     "axes.middleware.AxesMiddleware",
 ]
@@ -452,12 +453,16 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Audit ----------------------------------------------------------------
 # Requests to these paths touch a patient's health data and are recorded.
+# Their responses also carry Cache-Control: no-store (kneerehab.middleware.NoStoreHealthDataMiddleware).
 AUDIT_PATH_PATTERNS = [
+    # Notifications quote check-ins and alerts (a physiotherapist's inbox names the patient).
     r"^/api/v1/(checkins|exercise-logs|plans|progress|patients|alerts|today|plan-exercise-media|calendar-feed|"
-    r"calendar)(/|$)",
+    r"calendar|notifications)(/|$)",
     r"^/api/v1/me/(export|erase)/",
     # The browser pages that show or change the same data.
-    r"^/(caseload|patients|plans|alerts|today|checkin|checkins|progress|calendar)(/|$)",
+    r"^/(caseload|patients|plans|alerts|today|checkin|checkins|progress|calendar|inbox)(/|$)",
+    # The admin's pages of the same data (lists and change pages of accounts, plans, tracker, notifications).
+    r"^/admin/(users|plans|tracker|notifications)/",
 ]
 
 # --- Notifications ------------------------------------------------------

@@ -70,7 +70,7 @@ def audit_request(*, request, response) -> AuditEvent | None:
         action=METHOD_ACTIONS.get(request.method, AuditAction.READ),
         resource=(match.view_name if match else "") or "unresolved",
         request=request,
-        object_id=str(kwargs.get("pk") or kwargs.get("id") or kwargs.get("slug") or ""),
+        object_id=str(kwargs.get("pk") or kwargs.get("id") or kwargs.get("object_id") or kwargs.get("slug") or ""),
         subject_patient_id=int(subject) if subject is not None else None,
         status_code=response.status_code,
     )
