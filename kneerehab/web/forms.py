@@ -1,12 +1,12 @@
 """HTML forms. They only shape input for the services; every rule lives in the services the API calls too."""
 import uuid
-import zoneinfo
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from conditions.models import Condition, Dose, PhaseKey
 from kneerehab.errors import ApplicationError
+from kneerehab.timezones import available_timezones
 from plans.models import ClotRiskFactor, PlanStatus
 from plans.services import ALLOWED_TRANSITIONS
 from tracker.models import AlertOutcome, Swelling
@@ -25,7 +25,7 @@ def apply_service_errors(form: forms.Form, error: ApplicationError) -> None:
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name) for name in sorted(available_timezones())]
 
 
 class PatientAddForm(forms.Form):

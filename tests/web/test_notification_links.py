@@ -17,11 +17,27 @@ def test_a_patients_prompt_opens_the_checkin_page_and_is_marked_read(client, pat
     checkin = checkin_for(patient)
     n = notify(recipient=patient, kind="prompt", title="t", body="b", link=f"/api/v1/checkins/{checkin.pk}/")
     client.force_login(patient)
-    response = client.get(f"/inbox/{n.pk}/open/")
+    response = client.post(f"/inbox/{n.pk}/open/")
     assert response.status_code == 302
     assert response["Location"] == f"/checkins/{checkin.pk}/"
     n.refresh_from_db()
     assert n.read
+
+
+def test_following_the_link_with_a_get_changes_nothing(client, patient):
+    """A GET may come from a prefetching browser or a mail scanner: it follows, it does not mark read."""
+    n = notify(recipient=patient, kind="reminder", title="t", body="b", link="/api/v1/today/")
+    client.force_login(patient)
+    response = client.get(f"/inbox/{n.pk}/open/")
+    assert response.status_code == 302
+    assert response["Location"] == "/today/"
+    n.refresh_from_db()
+    assert not n.read
+    # The inbox offers the marking Open as a form (POST) while the item is unread, and a plain link after.
+    page = client.get("/inbox/").content.decode()
+    assert f'<form method="post" action="/inbox/{n.pk}/open/">' in page
+    client.post(f"/inbox/{n.pk}/open/")
+    assert f'<a href="/inbox/{n.pk}/open/">Open</a>' in client.get("/inbox/").content.decode()
 
 
 def test_an_alert_opens_the_patient_page_for_its_physiotherapist(client, physio, patient):
@@ -46,6 +62,7 @@ def test_nobody_opens_another_users_notification(client, patient):
     n = notify(recipient=other, kind="reminder", title="t", body="b", link="/api/v1/today/")
     client.force_login(patient)
     assert client.get(f"/inbox/{n.pk}/open/").status_code == 404
+    assert client.post(f"/inbox/{n.pk}/open/").status_code == 404
     n.refresh_from_db()
     assert not n.read
 

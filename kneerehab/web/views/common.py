@@ -2,7 +2,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kneerehab.notifications.selectors import notifications_for
 from kneerehab.notifications.services import notification_mark_read, notifications_mark_all_read
@@ -41,10 +41,15 @@ def notification_read(request, notification_id: int):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def notification_open(request, notification_id: int):
-    """Follow a notification to its page (marking it read on the way)."""
+    """Follow a notification to its page; a POST (the inbox's Open button) marks it read on the way.
+
+    A GET only follows the link: a prefetching browser or a link checker must not mark anything read.
+    """
     notification = get_object_or_404(notifications_for(user=request.user), pk=notification_id)
-    notification_mark_read(notification=notification)
+    if request.method == "POST":
+        notification_mark_read(notification=notification)
     return redirect(web_destination(link=notification.link, user=request.user))
 
 
