@@ -88,7 +88,8 @@ class CheckInViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX):
             raise ValidationError({"Idempotency-Key": [f"Use 1 to {IDEMPOTENCY_KEY_MAX} characters."]})
-        serializer = CheckInCreateSerializer(data=request.data)
+        # A recorded_at without an offset is the patient's local time.
+        serializer = CheckInCreateSerializer(data=request.data, context={"timezone": request.user.tzinfo})
         serializer.is_valid(raise_exception=True)
         checkin, created = checkin_create(patient=request.user, data=serializer.validated_data,
                                           idempotency_key=key)
