@@ -41,6 +41,14 @@ def test_a_naive_recorded_at_ahead_of_the_patients_clock_is_in_the_future(api_cl
     assert "recorded_at" in response.json()["fields"]
 
 
+def test_a_naive_time_the_clocks_skipped_is_refused(api_client, new_yorker):
+    # 8 March 2026: New York's clocks went from 02:00 to 03:00; 02:30 never happened there.
+    response = api_client.post("/api/v1/checkins/", {"pain_at_rest": 2, "pain_during_activity": 3,
+                                                     "recorded_at": "2026-03-08T02:30:00"}, format="json")
+    assert response.status_code == 400
+    assert "recorded_at" in response.json()["fields"]
+
+
 def test_an_offset_is_taken_as_sent(api_client, new_yorker):
     response = api_client.post("/api/v1/checkins/", {"pain_at_rest": 2, "pain_during_activity": 3,
                                                      "recorded_at": "2026-06-15T09:30:00+00:00"}, format="json")

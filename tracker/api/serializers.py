@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -77,6 +77,15 @@ class PatientLocalDateTimeField(serializers.DateTimeField):
 
     def default_timezone(self):
         return self.context.get("timezone") or super().default_timezone()
+
+    def enforce_timezone(self, value):
+        aware = super().enforce_timezone(value)
+        if timezone.is_naive(value):
+            # A wall-clock time the clocks skipped (a DST gap) never happened there: ask for an offset.
+            local = aware.astimezone(UTC).astimezone(aware.tzinfo)
+            if local.replace(tzinfo=None) != value:
+                self.fail("make_aware", timezone=aware.tzinfo)
+        return aware
 
 
 def _pain(help_text: str) -> serializers.IntegerField:
