@@ -101,6 +101,11 @@ class User(AbstractUser):
 
         return check_password(raw_password, self.password, rehash)
 
+    def clean(self):
+        super().clean()
+        if self.is_erased and self.is_active:
+            raise ValidationError({"is_active": "This account was erased at the patient's request; it stays off."})
+
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None

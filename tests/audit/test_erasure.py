@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from kneerehab.notifications.models import ChannelDelivery
 from kneerehab.notifications.services import deliver_channel
 from kneerehab.users.models import User
+from tests.admin_forms import admin_user_form
 from tests.factories import PASSWORD, PatientFactory, PhysiotherapistFactory
 from tests.security.world import make_condition
 from tracker.services import alerts_escalate
@@ -178,3 +179,15 @@ def test_erasure_password_guesses_count_towards_the_sign_in_lockout(settings):
     assert User.objects.get(username=USERNAME).is_active
     assert APIClient().post("/api/v1/auth/token/", {"username": USERNAME, "password": PASSWORD},
                             format="json").status_code == 429
+
+
+def test_an_erased_account_cannot_be_switched_back_on_in_the_admin(life):
+    patient = life["patient"]
+    life["as_patient"].post("/api/v1/me/erase/", {"password": PASSWORD, "confirm": True}, format="json")
+    browser = Client()
+    browser.force_login(User.objects.filter(is_superuser=True).get())
+    patient.refresh_from_db()
+    answer = browser.post(f"/admin/users/user/{patient.pk}/change/", admin_user_form(browser, patient, is_active=True))
+    assert answer.status_code == 200
+    assert "stays off" in answer.content.decode()
+    assert not User.objects.get(pk=patient.pk).is_active

@@ -7,6 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from kneerehab.users.models import User
+from tests.admin_forms import admin_user_form
 from tests.factories import PASSWORD, PatientFactory, PhysiotherapistFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,15 +84,8 @@ def test_deactivation_ends_tokens_and_reactivation_does_not_revive_them(admin_br
 def test_switching_an_account_off_in_the_admin_ends_its_tokens(admin_browser):
     patient = PatientFactory()
     tokens = obtain(patient.username)
-    page = admin_browser.get(f"/admin/users/user/{patient.pk}/change/")
-    form = page.context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
-    data.update({"is_active": "", "user_permissions": [], "groups": [], "date_joined_0": "2026-01-01",
-                 "date_joined_1": "00:00:00", "last_login_0": "", "last_login_1": "",
-                 "physiotherapist_links-TOTAL_FORMS": "0", "physiotherapist_links-INITIAL_FORMS": "0"})
-    data = {k: v for k, v in data.items() if v is not True and v is not False} | {
-        k: "on" for k, v in form.initial.items() if v is True and k != "is_active"}
-    saved = admin_browser.post(f"/admin/users/user/{patient.pk}/change/", data)
+    saved = admin_browser.post(f"/admin/users/user/{patient.pk}/change/",
+                               admin_user_form(admin_browser, patient, is_active=False))
     assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved.content
     assert not User.objects.get(pk=patient.pk).is_active
     assert me_status(tokens["access"]) == 401
