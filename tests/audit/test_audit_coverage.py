@@ -26,7 +26,7 @@ def staff_browser():
 
 def test_reading_the_inbox_over_the_api_is_audited(physio_client, physio, patient):
     notify(recipient=physio, kind="alert", title=f"Urgent: check-in from {patient.username}", body="b",
-           subject_patient=patient, channels_wanted=())
+           channels_wanted=())
     assert physio_client.get("/api/v1/notifications/").status_code == 200
     event = AuditEvent.objects.get(resource="notification-list")
     assert (event.user, event.action, event.status_code) == (physio, "read", 200)
