@@ -23,9 +23,11 @@ from rest_framework.test import APIClient
 from kneerehab.notifications.models import ChannelDelivery
 from kneerehab.notifications.services import deliver_channel
 from kneerehab.users.models import User
+from plans.models import Plan
 from tests.admin_forms import admin_user_form
 from tests.factories import PASSWORD, PatientFactory, PhysiotherapistFactory
 from tests.security.world import make_condition
+from tracker.models import Alert
 from tracker.services import alerts_escalate
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +35,8 @@ pytestmark = pytest.mark.django_db
 USERNAME = "zoe_erasure_q4"
 EMAIL = "zoe.q4@mail.example"
 FULL_NAME = "Zoe Quill"
+PHONE = "+44 7700 900431"
+OUTCOME_NOTE = "rang-zoe-ambulance-7k2"
 NOTE = "stairs-burning-calf-8z1"
 
 
@@ -73,8 +77,8 @@ def life(client):
     condition = make_condition("erase-meniscus", "Meniscus tear (erasure)")
     physio, cover = PhysiotherapistFactory(), PhysiotherapistFactory()
     staff = PhysiotherapistFactory(is_staff=True, is_superuser=True)
-    patient = PatientFactory(username=USERNAME, email=EMAIL, first_name="Zoe", last_name="Quill",
-                             physiotherapists=[physio, cover])
+    patient = PatientFactory(username=USERNAME, email=EMAIL, first_name="Zoe", last_name="Quill", phone=PHONE,
+                             country="GB", physiotherapists=[physio, cover])
     bystander = PatientFactory(physiotherapists=[physio])
 
     # A mistyped password (django-axes keeps the attempt) and a browser sign-in (its access log).
@@ -91,6 +95,9 @@ def life(client):
     plan = as_physio.post("/api/v1/plans/", {"patient": patient.pk, "condition": condition.slug}, format="json")
     assert plan.status_code == 201, plan.content
     plan_id = plan.json()["id"]
+    # The physiotherapist's clinical context of the plan.
+    Plan.objects.filter(pk=plan_id).update(surgery_date=timezone.localdate() - dt.timedelta(days=20),
+                                           clot_risk_factors=["recent_surgery"], immunosuppressed=True)
     advanced = as_physio.post(f"/api/v1/plans/{plan_id}/advance/",
                               {"reason": f"Zoe Quill ({USERNAME}) walks without a limp"}, format="json")
     assert advanced.status_code == 200, advanced.content
@@ -100,6 +107,9 @@ def life(client):
     assert checkin.status_code == 201, checkin.content
     assert checkin.json()["prompt"]["level"] == "emergency"
     alerts_escalate(now=timezone.now() + dt.timedelta(hours=5))
+    alert = Alert.objects.get(physiotherapist=physio)
+    alert.outcome, alert.outcome_note = "called_patient", OUTCOME_NOTE
+    alert.save()
     # What a worker does with the email and push deliveries queued after those commits.
     for delivery_id in ChannelDelivery.objects.values_list("pk", flat=True):
         deliver_channel(delivery_id=delivery_id)
@@ -110,12 +120,12 @@ def life(client):
     LogEntry.objects.create(user=staff, content_type=ContentType.objects.get_for_model(User),
                             object_id=str(patient.pk), object_repr=str(patient), action_flag=CHANGE,
                             change_message="[]")
-    return {"patient": patient, "physio": physio, "as_patient": as_patient, "as_physio": as_physio,
+    return {"patient": patient, "physio": physio, "plan_id": plan_id, "as_patient": as_patient, "as_physio": as_physio,
             "condition": condition, "bystander": bystander}
 
 
 def test_after_erasure_no_table_names_the_patient_or_holds_their_note(life):
-    before = where_mentioned(USERNAME, EMAIL, FULL_NAME, NOTE)
+    before = where_mentioned(USERNAME, EMAIL, FULL_NAME, PHONE, NOTE, OUTCOME_NOTE)
     # The search can find what it looks for: the patient is all over the database beforehand.
     assert {"audit.AuditEvent.username", "audit.AuditEvent.query", "plans.PhaseChange.reason",
             "axes.AccessLog.username", "axes.AccessAttempt.username",
@@ -123,13 +133,20 @@ def test_after_erasure_no_table_names_the_patient_or_holds_their_note(life):
     assert {"notifications.Notification.title", "notifications.PushRecord.title",
             "plans.PhaseChange.reason"} <= before[FULL_NAME], before[FULL_NAME]
     assert {"tracker.CheckIn.notes", "tracker.HistoricalCheckIn.notes"} <= before[NOTE], before[NOTE]
+    assert before[PHONE] == {"users.User.phone"}
+    assert {"tracker.Alert.outcome_note", "tracker.HistoricalAlert.outcome_note"} <= before[OUTCOME_NOTE]
 
     response = life["as_patient"].post("/api/v1/me/erase/", {"password": PASSWORD, "confirm": True},
                                        format="json")
 
     assert response.status_code == 200, response.content
-    assert where_mentioned(USERNAME, EMAIL, FULL_NAME, NOTE) == {
-        USERNAME: set(), EMAIL: set(), FULL_NAME: set(), NOTE: set()}
+    needles = (USERNAME, EMAIL, FULL_NAME, PHONE, NOTE, OUTCOME_NOTE)
+    assert where_mentioned(*needles) == {needle: set() for needle in needles}
+    patient = User.objects.get(pk=life["patient"].pk)
+    assert (patient.phone, patient.country, patient.first_name, patient.email) == ("", "", "", "")
+    plan = Plan.objects.get(pk=life["plan_id"])
+    assert (plan.status, plan.surgery_date, plan.clot_risk_factors, plan.immunosuppressed) == (
+        "cancelled", None, [], False)
 
 
 def test_the_receipt_counts_each_kind_under_its_own_name(life):
