@@ -82,8 +82,9 @@ def life(client):
     bystander = PatientFactory(physiotherapists=[physio])
 
     # A mistyped password (django-axes keeps the attempt) and a browser sign-in (its access log).
-    assert APIClient().post("/api/v1/auth/token/", {"username": USERNAME, "password": "typo"},
-                            format="json").status_code == 401
+    for typed in (USERNAME, USERNAME.upper()):
+        assert APIClient().post("/api/v1/auth/token/", {"username": typed, "password": "typo"},
+                                format="json").status_code == 401
     Client().force_login(patient)
     as_patient = signed_in(USERNAME)
     as_physio = signed_in(physio.username)
@@ -117,9 +118,11 @@ def life(client):
     assert as_physio.get("/api/v1/patients/", {"search": USERNAME}).json()["count"] == 1
     client.force_login(physio)
     assert client.get("/caseload/", {"q": USERNAME}).status_code == 200
+    # Staff changed the account in the admin: its log names the account and the caseload link it added.
+    added = {"added": {"name": "physiotherapist (caseload)", "object": str(patient.physiotherapist_links.first())}}
     LogEntry.objects.create(user=staff, content_type=ContentType.objects.get_for_model(User),
                             object_id=str(patient.pk), object_repr=str(patient), action_flag=CHANGE,
-                            change_message="[]")
+                            change_message=json.dumps([added]))
     return {"patient": patient, "physio": physio, "plan_id": plan_id, "as_patient": as_patient, "as_physio": as_physio,
             "condition": condition, "bystander": bystander}
 
@@ -129,7 +132,8 @@ def test_after_erasure_no_table_names_the_patient_or_holds_their_note(life):
     # The search can find what it looks for: the patient is all over the database beforehand.
     assert {"audit.AuditEvent.username", "audit.AuditEvent.query", "plans.PhaseChange.reason",
             "axes.AccessLog.username", "axes.AccessAttempt.username",
-            "admin.LogEntry.object_repr", "users.User.username"} <= before[USERNAME], before[USERNAME]
+            "admin.LogEntry.object_repr", "admin.LogEntry.change_message", "users.User.username"
+            } <= before[USERNAME], before[USERNAME]
     assert {"notifications.Notification.title", "notifications.PushRecord.title",
             "plans.PhaseChange.reason"} <= before[FULL_NAME], before[FULL_NAME]
     assert {"tracker.CheckIn.notes", "tracker.HistoricalCheckIn.notes"} <= before[NOTE], before[NOTE]
