@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
 USERNAME = "zoe_erasure_q4"
 EMAIL = "zoe.q4@mail.example"
 FULL_NAME = "Zoe Quill"
+FULL_NAME_IN_URL = "Zoe+Quill"
 PHONE = "+44 7700 900431"
 OUTCOME_NOTE = "rang-zoe-ambulance-7k2"
 NOTE = "stairs-burning-calf-8z1"
@@ -118,6 +119,7 @@ def life(client):
     assert as_physio.get("/api/v1/patients/", {"search": USERNAME}).json()["count"] == 1
     client.force_login(physio)
     assert client.get("/caseload/", {"q": USERNAME}).status_code == 200
+    assert client.get("/caseload/", {"q": FULL_NAME}).status_code == 200
     # Staff changed the account in the admin: its log names the account and the caseload link it added.
     added = {"added": {"name": "physiotherapist (caseload)", "object": str(patient.physiotherapist_links.first())}}
     LogEntry.objects.create(user=staff, content_type=ContentType.objects.get_for_model(User),
@@ -128,7 +130,8 @@ def life(client):
 
 
 def test_after_erasure_no_table_names_the_patient_or_holds_their_note(life):
-    before = where_mentioned(USERNAME, EMAIL, FULL_NAME, PHONE, NOTE, OUTCOME_NOTE)
+    needles = (USERNAME, EMAIL, FULL_NAME, FULL_NAME_IN_URL, PHONE, NOTE, OUTCOME_NOTE)
+    before = where_mentioned(*needles)
     # The search can find what it looks for: the patient is all over the database beforehand.
     assert {"audit.AuditEvent.username", "audit.AuditEvent.query", "plans.PhaseChange.reason",
             "axes.AccessLog.username", "axes.AccessAttempt.username",
@@ -138,13 +141,13 @@ def test_after_erasure_no_table_names_the_patient_or_holds_their_note(life):
             "plans.PhaseChange.reason"} <= before[FULL_NAME], before[FULL_NAME]
     assert {"tracker.CheckIn.notes", "tracker.HistoricalCheckIn.notes"} <= before[NOTE], before[NOTE]
     assert before[PHONE] == {"users.User.phone"}
+    assert before[FULL_NAME_IN_URL] == {"audit.AuditEvent.query"}
     assert {"tracker.Alert.outcome_note", "tracker.HistoricalAlert.outcome_note"} <= before[OUTCOME_NOTE]
 
     response = life["as_patient"].post("/api/v1/me/erase/", {"password": PASSWORD, "confirm": True},
                                        format="json")
 
     assert response.status_code == 200, response.content
-    needles = (USERNAME, EMAIL, FULL_NAME, PHONE, NOTE, OUTCOME_NOTE)
     assert where_mentioned(*needles) == {needle: set() for needle in needles}
     patient = User.objects.get(pk=life["patient"].pk)
     assert (patient.phone, patient.country, patient.first_name, patient.email) == ("", "", "", "")
