@@ -11,9 +11,9 @@ import re
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from kneerehab.throttling import UserWriteRateThrottle
+from kneerehab.users.tokens import refresh_token_for
 
 from .test_schemathesis import BEHIND_TLS_PROXY, real_path_parameters
 
@@ -66,7 +66,7 @@ def test_no_operation_answers_a_hostile_body_with_a_server_error(world, unthrott
     client = APIClient()
     headers = dict(BEHIND_TLS_PROXY_META)
     if user is not None:
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {RefreshToken.for_user(user).access_token}"
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {refresh_token_for(user).access_token}"
     schema_client = APIClient()
     schema_client.force_authenticate(world.physio_a)
     found = operations(schema_client)
@@ -91,7 +91,7 @@ def test_no_operation_answers_a_hostile_body_with_a_server_error(world, unthrott
 def test_the_cases_reach_the_parser(world, unthrottled):
     """The bodies are read (a 400 naming the nesting, a 413 for size), not stopped before by something else."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(world.alice.user).access_token}",
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh_token_for(world.alice.user).access_token}",
                        **BEHIND_TLS_PROXY_META)
     for name, body in bodies().items():
         response = client.generic("POST", "/api/v1/checkins/", body, content_type="application/json")

@@ -1,8 +1,5 @@
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt import serializers as jwt_serializers
 
 from kneerehab.timezones import available_timezones
 
@@ -108,13 +105,3 @@ class CredentialsShapeSerializer(serializers.Serializer):
     def validated_username(self) -> str:
         self.is_valid(raise_exception=True)
         return self.validated_data["username"]
-
-
-class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """simplejwt's, with a 401 for the token of a deleted account (simplejwt's look-up raised: a 500)."""
-
-    def validate(self, attrs):
-        try:
-            return super().validate(attrs)
-        except get_user_model().DoesNotExist:
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None

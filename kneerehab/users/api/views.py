@@ -9,7 +9,8 @@ from kneerehab.throttling import LoginRateThrottle
 from ..lockout import lockout_response
 from ..privacy import patient_data_export, patient_erase
 from ..services import user_update_profile
-from .serializers import CredentialsShapeSerializer, EraseSerializer, MeSerializer, TokenRefreshSerializer
+from ..tokens import TokenRefreshSerializer
+from .serializers import CredentialsShapeSerializer, EraseSerializer, MeSerializer
 
 
 class MeView(APIView):
