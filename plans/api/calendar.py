@@ -70,9 +70,6 @@ class CalendarFeedIcsView(APIView):
     authentication_classes = []
     renderer_classes = [JSONRenderer, ICalendarRenderer]
 
-    @extend_schema(summary="The calendar feed (iCalendar) of a secret URL", auth=[], operation_id="calendar_feed_ics",
-                   responses={(200, "text/calendar"): OpenApiTypes.BINARY,
-                              404: OpenApiResponse(description="No such feed, or it was revoked.")})
     def handle_exception(self, exc):
         # An error is the one JSON error body, labelled as JSON whatever format the caller asked for.
         response = super().handle_exception(exc)
@@ -80,6 +77,9 @@ class CalendarFeedIcsView(APIView):
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
 
+    @extend_schema(summary="The calendar feed (iCalendar) of a secret URL", auth=[], operation_id="calendar_feed_ics",
+                   responses={(200, "text/calendar"): OpenApiTypes.BINARY,
+                              404: OpenApiResponse(description="No such feed, or it was revoked.")})
     def get(self, request, token: str):
         feed = feed_for_token(token)
         if feed is None:
